@@ -14,7 +14,9 @@ from packaging.utils import NormalizedName
 
 __all__ = ["DistributionFile", "ProjectFiles"]
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+def _no_hashes() -> Mapping[str, str]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,13 @@ class DistributionFile:
     filename: str
     url: str
     origin: str
-    hashes: Mapping[str, str] = field(default=_EMPTY, compare=False, hash=False)
+    hashes: Mapping[str, str] = field(default_factory=_no_hashes, compare=False, hash=False)
     requires_python: str | None = None
     yanked: bool = False
     yanked_reason: str | None = None
     #: PEP 658/714: whether ``<url>.metadata`` is advertised; its hashes when given.
     metadata_advertised: bool = False
-    metadata_hashes: Mapping[str, str] = field(default=_EMPTY, compare=False, hash=False)
+    metadata_hashes: Mapping[str, str] = field(default_factory=_no_hashes, compare=False, hash=False)
     size: int | None = None
     upload_time: str | None = None
     from_local_dir: bool = False
