@@ -38,7 +38,9 @@ class DistributionFile:
     yanked_reason: str | None = None
     #: PEP 658/714: whether ``<url>.metadata`` is advertised; its hashes when given.
     metadata_advertised: bool = False
-    metadata_hashes: Mapping[str, str] = field(default_factory=_no_hashes, compare=False, hash=False)
+    metadata_hashes: Mapping[str, str] = field(
+        default_factory=_no_hashes, compare=False, hash=False
+    )
     size: int | None = None
     upload_time: str | None = None
     from_local_dir: bool = False

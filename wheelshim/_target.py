@@ -59,7 +59,11 @@ DOCKER_PLATFORMS: Mapping[str, _DockerArch] = MappingProxyType(
         "linux/riscv64": _DockerArch("riscv64", "riscv64"),
     }
 )
-_DOCKER_ALIASES = {"linux/x86_64": "linux/amd64", "linux/aarch64": "linux/arm64", "linux/arm": "linux/arm/v7"}
+_DOCKER_ALIASES = {
+    "linux/x86_64": "linux/amd64",
+    "linux/aarch64": "linux/arm64",
+    "linux/arm": "linux/arm/v7",
+}
 
 #: The glibc of Debian 13 (trixie), the base of the official ``python:3.X-slim`` images.
 DEFAULT_GLIBC = Libc("glibc", (2, 41))
