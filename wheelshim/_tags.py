@@ -39,7 +39,9 @@ _LAST_GLIBC_MINOR_DEFAULT = 50
 _MANYLINUX_ARCHS = frozenset(
     {"x86_64", "i686", "aarch64", "armv7l", "ppc64le", "ppc64", "s390x", "riscv64", "loongarch64"}
 )
+# pip's _apple_arch_pat and the android pattern of compatibility_tags (pip 26.3).
 _OSX_ARCH = re.compile(r"(.+)_(\d+)_(\d+)_(.+)")
+_ANDROID = re.compile(r"android_(\d+)_(.+)")
 
 
 class Libc:
@@ -154,6 +156,24 @@ def _mac_platforms(platform: str) -> list[str]:
     ]
 
 
+def _ios_platforms(platform: str) -> list[str]:
+    match = _OSX_ARCH.match(platform)
+    if not match:
+        return [platform]
+    name, major, minor, multiarch = match.groups()
+    return [
+        f"{name}_{candidate[len('ios_'):]}"
+        for candidate in ptags.ios_platforms((int(major), int(minor)), multiarch)
+    ]
+
+
+def _android_platforms(platform: str) -> list[str]:
+    match = _ANDROID.fullmatch(platform)
+    if not match:
+        return [platform]
+    return list(ptags.android_platforms(int(match[1]), match[2]))
+
+
 def _legacy_manylinux_platforms(platform: str) -> list[str]:
     prefix, sep, arch = platform.partition("_")
     expanded = [platform]
@@ -168,15 +188,19 @@ def _expand_one_platform(platform: str) -> list[str]:
     prefix = platform.partition("_")[0]
     if platform.startswith("macosx"):
         return _mac_platforms(platform)
+    if platform.startswith("ios"):
+        return _ios_platforms(platform)
+    if prefix == "android":
+        return _android_platforms(platform)
     if prefix in ("manylinux2014", "manylinux2010"):
         return _legacy_manylinux_platforms(platform)
     return [platform]
 
 
 def expand_pip_platforms(platforms: Sequence[str]) -> list[str]:
-    """pip's ``_expand_allowed_platforms``: de-duplicated, order kept, legacy aliases added.
+    """pip's ``_expand_allowed_platforms``: de-duplicated, order kept, aliases added.
 
-    Everything that is not a macOS or legacy manylinux tag is taken literally: pip adds no
+    Everything that is not a macOS, iOS, Android or legacy manylinux tag is taken literally: pip adds no
     lower glibc levels, no ``linux_*`` and no musllinux levels (PIP_RULES D2).
 
     >>> expand_pip_platforms(["manylinux2014_x86_64"])
