@@ -12,9 +12,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property, lru_cache
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
 from packaging.utils import (
+    BuildTag,
     InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
@@ -39,8 +42,18 @@ __all__ = [
 
 # pip's ARCHIVE_EXTENSIONS (utils/filetypes.py), longest suffixes first for splitext.
 _ARCHIVE_EXTENSIONS = (
-    ".tar.bz2", ".tar.xz", ".tar.lz", ".tar.lzma", ".tar.gz",
-    ".tbz", ".txz", ".tlz", ".tgz", ".tar", ".zip", ".whl",
+    ".tar.bz2",
+    ".tar.xz",
+    ".tar.lz",
+    ".tar.lzma",
+    ".tar.gz",
+    ".tbz",
+    ".txz",
+    ".tlz",
+    ".tgz",
+    ".tar",
+    ".zip",
+    ".whl",
 )
 _EGG_PYTHON = re.compile(r"-py([123]\.?[0-9]?)$")
 _BUILD_TAG = re.compile(r"^(\d+)(.*)$")
@@ -96,14 +109,43 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A file that was passed over, with pip's reason and wheelshim's diagnosis."""
+    """A file that was passed over, with pip's reason and wheelshim's diagnosis.
+
+    For a tag mismatch, ``mismatch`` says which part of the wheel's tags is wrong; it is
+    worked out on first access, since most rejections are never explained.
+    """
 
     file: DistributionFile
     code: RejectionCode
     version: str | None = None
     requires_python: str | None = None
-    mismatch: TagMismatch | None = None
-    wheel_tags: tuple[str, ...] = ()
+    target: Target | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def wheel_tags(self) -> frozenset[Tag]:
+        """The tags of a wheel file (empty for other files)."""
+        parsed = _parse_wheel(self.file.filename)
+        return parsed[3] if parsed else frozenset()
+
+    @cached_property
+    def mismatch(self) -> TagMismatch | None:
+        """Which part of the tags keeps a wheel off the target (tag mismatches only)."""
+        if self.code is not RejectionCode.TAG_MISMATCH or self.target is None:
+            return None
+        return classify_mismatch(self.wheel_tags, self.target.mismatch_facts)
+
+
+_ParsedWheel = tuple[NormalizedName, Version, BuildTag, frozenset[Tag]]
+
+
+@lru_cache(maxsize=65536)
+def _parse_wheel(filename: str) -> _ParsedWheel | None:
+    """``parse_wheel_filename`` once per file name, shared by every target."""
+    try:
+        name, version, build, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        return None
+    return canonicalize_name(name), version, build, tags
 
 
 @dataclass(frozen=True)
@@ -138,7 +180,7 @@ def _splitext(filename: str) -> tuple[str, str]:
     lowered = filename.lower()
     for extension in _ARCHIVE_EXTENSIONS:
         if lowered.endswith(extension):
-            return filename[: -len(extension)], filename[-len(extension):]
+            return filename[: -len(extension)], filename[-len(extension) :]
     stem, dot, ext = filename.rpartition(".")
     return (stem, f".{ext}") if dot and stem else (filename, "")
 
@@ -147,10 +189,11 @@ def _version_from_stem(stem: str, project: NormalizedName) -> str | None:
     """pip's ``_extract_version_from_fragment``: the text after the first fitting ``-``."""
     for index, char in enumerate(stem):
         if char == "-" and canonicalize_name(stem[:index]) == project:
-            return stem[index + 1:] or None
+            return stem[index + 1 :] or None
     return None
 
 
+@lru_cache(maxsize=4096)
 def _requires_python_ok(requires_python: str | None, python: tuple[int, int, int]) -> bool:
     if not requires_python:
         return True
@@ -192,19 +235,14 @@ class _Evaluator:
         return None
 
     def _evaluate_wheel(self, file: DistributionFile) -> Candidate | Rejection:
-        try:
-            name, version, build, file_tags = parse_wheel_filename(file.filename)
-        except (InvalidWheelFilename, InvalidVersion):
+        parsed = _parse_wheel(file.filename)
+        if parsed is None:
             return Rejection(file, RejectionCode.INVALID_WHEEL_FILENAME)
-        if canonicalize_name(name) != self.project:
+        name, version, build, file_tags = parsed
+        if name != self.project:
             return Rejection(file, RejectionCode.WRONG_PROJECT)
-        shown_tags = tuple(sorted(str(tag) for tag in file_tags))
         if self.tag_set.isdisjoint(file_tags):
-            mismatch = classify_mismatch(file_tags, self.target.mismatch_facts)
-            return Rejection(
-                file, RejectionCode.TAG_MISMATCH, str(version), mismatch=mismatch,
-                wheel_tags=shown_tags,
-            )
+            return Rejection(file, RejectionCode.TAG_MISMATCH, str(version), target=self.target)
         rejection = self._check_requires_python(file, str(version))
         if rejection is not None:
             return rejection
@@ -250,8 +288,14 @@ def _sort_key(
     yank_value = -1 if candidate.file.yanked else 0
     binary_preference = 1 if candidate.is_wheel and policy.prefer_binary else 0
     priority = -(candidate.tag_index if candidate.tag_index is not None else tag_count)
-    return (has_allowed_hash, yank_value, binary_preference, candidate.version, priority,
-            candidate.build_tag)
+    return (
+        has_allowed_hash,
+        yank_value,
+        binary_preference,
+        candidate.version,
+        priority,
+        candidate.build_tag,
+    )
 
 
 def _hash_allowed(file: DistributionFile, hashes: Mapping[str, frozenset[str]]) -> bool:

@@ -132,9 +132,13 @@ def _platform_mismatch(infos: list[PlatformInfo], facts: TargetFacts) -> TagMism
     if not same_libc:
         return TagMismatch(MismatchKind.LIBC_KIND, same_arch[0].label, facts.libc or "?")
     versioned = [info for info in same_libc if info.libc_version is not None]
-    if facts.libc_version and versioned and all(
-        info.libc_version is not None and info.libc_version > facts.libc_version
-        for info in versioned
+    if (
+        facts.libc_version
+        and versioned
+        and all(
+            info.libc_version is not None and info.libc_version > facts.libc_version
+            for info in versioned
+        )
     ):
         lowest = min(versioned, key=lambda info: info.libc_version or (0, 0))
         level = ".".join(map(str, facts.libc_version))
@@ -161,9 +165,7 @@ def _interpreter_mismatch(tags: list[Tag], facts: TargetFacts) -> TagMismatch:
         return TagMismatch(MismatchKind.IMPLEMENTATION, shown, wanted, interpreters)
     if any(tag.abi == "abi3" for tag in tags) and facts.implementation != "cp":
         return TagMismatch(MismatchKind.IMPLEMENTATION, shown, wanted, interpreters)
-    same_version = [
-        tag for tag in tags if _interpreter_parts(tag.interpreter)[1] == facts.python
-    ]
+    same_version = [tag for tag in tags if _interpreter_parts(tag.interpreter)[1] == facts.python]
     if not same_version and not any(tag.abi == "abi3" for tag in tags):
         return TagMismatch(MismatchKind.PYTHON_VERSION, shown, wanted, interpreters)
     abis = ", ".join(sorted({tag.abi for tag in tags}))

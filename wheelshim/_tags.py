@@ -151,7 +151,7 @@ def _mac_platforms(platform: str) -> list[str]:
     name, major, minor, arch = match.groups()
     # pip keeps a custom prefix such as "macosxcustom_" (compatibility_tags._mac_platforms).
     return [
-        f"{name}_{candidate[len('macosx_'):]}"
+        f"{name}_{candidate[len('macosx_') :]}"
         for candidate in ptags.mac_platforms((int(major), int(minor)), arch)
     ]
 
@@ -162,7 +162,7 @@ def _ios_platforms(platform: str) -> list[str]:
         return [platform]
     name, major, minor, multiarch = match.groups()
     return [
-        f"{name}_{candidate[len('ios_'):]}"
+        f"{name}_{candidate[len('ios_') :]}"
         for candidate in ptags.ios_platforms((int(major), int(minor)), multiarch)
     ]
 
@@ -200,8 +200,8 @@ def _expand_one_platform(platform: str) -> list[str]:
 def expand_pip_platforms(platforms: Sequence[str]) -> list[str]:
     """pip's ``_expand_allowed_platforms``: de-duplicated, order kept, aliases added.
 
-    Everything that is not a macOS, iOS, Android or legacy manylinux tag is taken literally: pip adds no
-    lower glibc levels, no ``linux_*`` and no musllinux levels (PIP_RULES D2).
+    Everything that is not a macOS, iOS, Android or legacy manylinux tag is taken literally:
+    pip adds no lower glibc levels, no ``linux_*`` and no musllinux levels (PIP_RULES D2).
 
     >>> expand_pip_platforms(["manylinux2014_x86_64"])
     ['manylinux2014_x86_64', 'manylinux2010_x86_64', 'manylinux1_x86_64']

@@ -216,10 +216,16 @@ def _machine_from_platform_tags(platforms: Sequence[str]) -> tuple[str, str]:
         )
     if first.startswith("macosx"):
         return "Darwin", first.rsplit("_", 1)[-1].replace("universal2", "arm64")
-    for prefix in ("manylinux_", "musllinux_", "manylinux2014_", "manylinux2010_",
-                   "manylinux1_", "linux_"):
+    for prefix in (
+        "manylinux_",
+        "musllinux_",
+        "manylinux2014_",
+        "manylinux2010_",
+        "manylinux1_",
+        "linux_",
+    ):
         if first.startswith(prefix):
-            rest = first[len(prefix):]
+            rest = first[len(prefix) :]
             if prefix in ("manylinux_", "musllinux_"):
                 rest = rest.split("_", 2)[-1]
             return "Linux", rest
@@ -363,8 +369,10 @@ class Target:
         system, machine = _machine_from_platform_tags(
             list(platforms) if platforms else [next(iter(ptags.platform_tags()), "")]
         )
-        abi_list = tuple(abis) if abis else tuple(
-            dict.fromkeys(tag.abi for tag in tags if tag.abi not in ("none", "abi3"))
+        abi_list = (
+            tuple(abis)
+            if abis
+            else tuple(dict.fromkeys(tag.abi for tag in tags if tag.abi not in ("none", "abi3")))
         )
         return cls(
             id=_pip_flag_target_id(platforms, spec, impl, abi_list),
@@ -450,3 +458,90 @@ def _pip_flag_target_id(
     if platforms and len(platforms) > 3:
         shown = f"{platforms[0]}..{platforms[-1]} ({len(platforms)} platforms)"
     return f"{shown} {impl}{spec} {'+'.join(abis) or 'default-abi'}"
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """Target options as the command line gives them; :func:`targets_from_options` combines.
+
+    ``platforms`` mixes Docker platforms (they contain ``/``) and pip platform tags. Each
+    Docker platform is one target per Python version; all pip platform tags together form
+    one pip-flag target, as repeated ``--platform`` does for pip.
+    """
+
+    platforms: tuple[str, ...] = ()
+    pythons: tuple[str, ...] = ()
+    pip_python_version: str | None = None
+    implementation: str | None = None
+    abis: tuple[str, ...] = ()
+    libc: str | None = None
+    images: tuple[str, ...] = ()
+
+
+def host_docker_platform() -> str:
+    """The Docker platform ``docker build`` uses by default on this machine."""
+    machine = _platform.machine().lower()
+    return {
+        "arm64": "linux/arm64",
+        "aarch64": "linux/arm64",
+        "armv7l": "linux/arm/v7",
+        "i686": "linux/386",
+        "i386": "linux/386",
+    }.get(machine, "linux/amd64")
+
+
+def _default_python() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def targets_from_options(options: TargetOptions) -> list[Target]:
+    """Build the targets the options describe, in the order given.
+
+    With no platform and no image, the target is the Docker platform of this machine
+    (``linux/arm64`` on Apple Silicon). With no Python version, the running interpreter's
+    minor version is used. ``--python-version`` is pip's spelling and sets the Python of
+    every target when ``--python`` is absent.
+    """
+    docker = [p for p in options.platforms if "/" in p]
+    pip_platforms = [p for p in options.platforms if "/" not in p]
+    pythons = list(options.pythons) or (
+        [".".join(map(str, parse_pip_python_version(options.pip_python_version)))]
+        if options.pip_python_version
+        else [_default_python()]
+    )
+    targets: list[Target] = []
+    for image in options.images:
+        for docker_platform in docker or [host_docker_platform()]:
+            targets.append(Target.from_image(image, docker_platform=docker_platform))
+    if not options.images:
+        if not docker and not pip_platforms:
+            docker = [host_docker_platform()]
+        targets.extend(
+            Target.from_docker(
+                name,
+                python=python,
+                implementation=options.implementation or "cp",
+                libc=options.libc,
+            )
+            for name in docker
+            for python in pythons
+        )
+    if pip_platforms or (options.abis and not docker and not options.images):
+        targets.append(_pip_flag_target(options, pip_platforms, pythons))
+    return list(dict.fromkeys(targets))
+
+
+def _pip_flag_target(
+    options: TargetOptions, pip_platforms: Sequence[str], pythons: Sequence[str]
+) -> Target:
+    version: tuple[int, ...] | None = None
+    if options.pip_python_version:
+        version = parse_pip_python_version(options.pip_python_version)
+    elif options.pythons:
+        version = parse_python(pythons[0]).version
+    return Target.from_pip_flags(
+        platforms=pip_platforms or None,
+        python_version=version,
+        implementation=options.implementation,
+        abis=options.abis or None,
+    )

@@ -1,0 +1,300 @@
+"""The ``wheelshim`` command line: a thin shell over the library.
+
+Exit status: 0 every requirement installs from a wheel (or is skipped by its marker);
+1 some requirement builds from source or finds no distribution; 2 bad input;
+3 the index could not be reached (results that did arrive are still printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wheelshim import __version__
+from wheelshim._config import IndexOptions
+from wheelshim._exceptions import IndexUnreachable, WheelshimError
+from wheelshim._explain import (
+    ExplainOptions,
+    ExplainRun,
+    open_sources,
+    parse_requirement,
+    policy_for,
+    run_explain,
+)
+from wheelshim._redact import redact_text
+from wheelshim._render import render_json, render_markdown, render_text
+from wheelshim._target import DOCKER_PLATFORMS, TargetOptions, targets_from_options
+
+__all__ = ["main"]
+
+EXIT_INPUT = 2
+EXIT_INDEX = 3
+
+_EXPLAIN_EXAMPLES = """\
+examples:
+  wheelshim explain murmurhash==1.0.6 --platform linux/arm64 --python 3.9
+  wheelshim explain filprofiler==2022.05.0 --platform linux/arm64 --platform linux/amd64 \
+      --python 3.9
+  wheelshim explain numpy==1.21.0 --platform manylinux2014_aarch64 --python-version 39 \\
+      --implementation cp --abi cp39 --only-binary=:all:
+  wheelshim explain cryptography --image python:3.12-alpine --platform linux/arm64 --format json
+"""
+
+_TAGS_EXAMPLES = """\
+examples:
+  wheelshim tags --platform linux/arm64 --python 3.9
+  wheelshim tags --platform linux/amd64 --python 3.13t --libc glibc-2.36
+  wheelshim tags --platform manylinux2014_aarch64 --python-version 39 --implementation cp --abi cp39
+"""
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "target",
+        "Where pip would run. Each Docker platform is a target; pip platform tags "
+        "(no '/') together form one target with pip's --platform semantics.",
+    )
+    group.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="PLATFORM",
+        help="Docker platform (" + ", ".join(DOCKER_PLATFORMS) + ") or a pip platform tag "
+        "such as manylinux2014_aarch64; repeatable. Default: this machine's Docker platform.",
+    )
+    group.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="VERSION",
+        help="Python in the container: 3.9, 3.9.18 or free-threaded 3.13t; repeatable. "
+        "Default: this interpreter's minor version.",
+    )
+    group.add_argument(
+        "--python-version", metavar="VERSION", help="pip's --python-version (39, 3.9, 3.9.1)"
+    )
+    group.add_argument(
+        "--implementation", metavar="IMPL", help="cp (CPython, default) or pp (PyPy)"
+    )
+    group.add_argument(
+        "--abi",
+        action="append",
+        default=[],
+        metavar="ABI",
+        help="pip's --abi, e.g. cp39 or cp313t; repeatable",
+    )
+    group.add_argument(
+        "--libc",
+        metavar="LIBC",
+        help="C library in the container: glibc-2.36, musl-1.2, or a Debian codename "
+        "(bullseye, bookworm, trixie). Default: glibc 2.41 (Debian 13, as python:X-slim).",
+    )
+    group.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="IMAGE",
+        help="an official image such as python:3.9-slim or python:3.12-alpine; sets Python and "
+        "libc; repeatable",
+    )
+
+
+def _add_index_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "index",
+        "Taken as pip takes them: command line, then PIP_* variables, then pip's "
+        "configuration files, then the installed pip's default index.",
+    )
+    group.add_argument("-i", "--index-url", metavar="URL")
+    group.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
+    group.add_argument("-f", "--find-links", action="append", default=[], metavar="LOCATION")
+    group.add_argument("--no-index", action="store_true")
+    group.add_argument("--trusted-host", action="append", default=[], metavar="HOST")
+    group.add_argument("--cert", metavar="PATH")
+    group.add_argument("--timeout", type=float, metavar="SECONDS")
+    group.add_argument("--retries", type=int, metavar="N")
+    group.add_argument(
+        "--isolated",
+        action="store_true",
+        help="ignore PIP_* variables and pip's user configuration, like pip",
+    )
+    group.add_argument("--offline", action="store_true", help="answer from the local cache only")
+    group.add_argument(
+        "--refresh",
+        action="store_true",
+        help="re-fetch index pages even when the cache holds fresh copies",
+    )
+    group.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="HTTP cache directory (default: the user cache dir, or WHEELSHIM_CACHE_DIR)",
+    )
+
+
+class _FormatAction(argparse.Action):
+    """Keep --only-binary/--no-binary values in command-line order, as pip replays them."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        formats = list(getattr(namespace, "formats", None) or [])
+        formats.append((self.dest.replace("_", "-"), str(values)))
+        namespace.formats = formats
+
+
+def _add_selection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("selection", "pip's options that change the choice.")
+    group.add_argument(
+        "--only-binary",
+        action=_FormatAction,
+        metavar="FORMAT",
+        help=":all:, :none: or package names (no sdists for them)",
+    )
+    group.add_argument(
+        "--no-binary",
+        action=_FormatAction,
+        metavar="FORMAT",
+        help=":all:, :none: or package names (no wheels for them)",
+    )
+    group.add_argument("--pre", action="store_true", help="allow pre-releases")
+    group.add_argument(
+        "--prefer-binary", action="store_true", help="prefer an older wheel over a newer sdist"
+    )
+    group.add_argument("--ignore-requires-python", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``wheelshim`` (also used to generate the CLI reference)."""
+    parser = argparse.ArgumentParser(
+        prog="wheelshim",
+        description="Predict what pip installs for a Docker platform, image or pip target "
+        "before you build, and why.",
+    )
+    parser.add_argument("--version", action="version", version=f"wheelshim {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    explain = commands.add_parser(
+        "explain",
+        help="what pip would install for each requirement and target, and why",
+        description="For each requirement and target: the file pip takes, or that it builds "
+        "the sdist, or that it finds nothing, and why. Dependencies are not resolved "
+        "(pip --no-deps semantics).",
+        epilog=_EXPLAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain.add_argument(
+        "requirements",
+        nargs="+",
+        metavar="REQUIREMENT",
+        help="PEP 508 requirement, e.g. murmurhash==1.0.6",
+    )
+    _add_target_options(explain)
+    _add_selection_options(explain)
+    _add_index_options(explain)
+    explain.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    explain.add_argument(
+        "-v", "--verbose", action="store_true", help="also explain results that are wheels"
+    )
+    tags = commands.add_parser(
+        "tags",
+        help="a target's wheel tags, most preferred first",
+        description="Print the ordered wheel tags of each target, one per line.",
+        epilog=_TAGS_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_target_options(tags)
+    return parser
+
+
+def _target_options(args: argparse.Namespace) -> TargetOptions:
+    return TargetOptions(
+        platforms=tuple(args.platform),
+        pythons=tuple(args.python),
+        pip_python_version=args.python_version,
+        implementation=args.implementation,
+        abis=tuple(args.abi),
+        libc=args.libc,
+        images=tuple(args.image),
+    )
+
+
+def _explain_options(args: argparse.Namespace) -> ExplainOptions:
+    index = IndexOptions(
+        index_url=args.index_url,
+        extra_index_urls=tuple(args.extra_index_url),
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        trusted_hosts=tuple(args.trusted_host),
+        cert=args.cert,
+        timeout=args.timeout,
+        retries=args.retries,
+        isolated=args.isolated,
+    )
+    return ExplainOptions(
+        index=index,
+        formats=tuple(getattr(args, "formats", None) or ()),
+        prefer_binary=args.prefer_binary,
+        pre=args.pre,
+        ignore_requires_python=args.ignore_requires_python,
+        offline=args.offline,
+        refresh=args.refresh,
+        cache_dir=args.cache_dir,
+    )
+
+
+def _print_run(run: ExplainRun, output_format: str, verbose: bool) -> None:
+    errors = [(error.project, error.message) for error in run.errors]
+    if output_format == "json":
+        print(render_json(run.report, errors))
+    elif output_format == "markdown":
+        print(render_markdown(run.report), end="")
+    else:
+        print(render_text(run.report, verbose=verbose), end="")
+    for project, message in errors:
+        print(f"wheelshim: {project}: {message}", file=sys.stderr)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    targets = targets_from_options(_target_options(args))
+    requirements = [parse_requirement(text) for text in args.requirements]
+    options = _explain_options(args)
+    sources, settings, client = open_sources(options)
+    with client:
+        run = run_explain(
+            requirements, targets, sources, policy_for(options, settings), sources.describe()
+        )
+    _print_run(run, args.format, args.verbose)
+    return EXIT_INDEX if run.errors else run.report.exit_code
+
+
+def _cmd_tags(args: argparse.Namespace) -> int:
+    for target in targets_from_options(_target_options(args)):
+        if len(args.platform) > 1 or args.image:
+            print(f"# {target.id}")
+        for tag in target.tags:
+            print(tag)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (see the module docstring)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = {"explain": _cmd_explain, "tags": _cmd_tags}[args.command]
+    try:
+        return handler(args)
+    except IndexUnreachable as error:
+        print(f"wheelshim: {redact_text(str(error))}", file=sys.stderr)
+        return EXIT_INDEX
+    except WheelshimError as error:
+        print(f"wheelshim: error: {redact_text(str(error))}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,263 @@
+"""``explain()``: every requirement on every target, each project page fetched once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from packaging.requirements import InvalidRequirement as _PackagingInvalidRequirement
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+from wheelshim._config import IndexOptions, IndexSettings, load_index_settings
+from wheelshim._exceptions import IndexUnreachable, InvalidRequirement
+from wheelshim._finder import FinderPolicy, find_best
+from wheelshim._formats import FormatControl
+from wheelshim._http import HttpClient, HttpSettings
+from wheelshim._models import ProjectFiles
+from wheelshim._outcome import Report, Result
+from wheelshim._predict import marker_result, outcome_from_finder, requirement_display
+from wheelshim._redact import redact_text
+from wheelshim._sources import PackageSources
+from wheelshim._target import Target
+
+__all__ = ["ExplainOptions", "FileSource", "ProjectError", "explain", "parse_requirement"]
+
+_FETCH_WORKERS = 8
+
+
+class FileSource(Protocol):
+    """Anything that lists a project's files in pip's order (see :class:`PackageSources`)."""
+
+    def project_files(self, project: str) -> ProjectFiles:
+        """All files of ``project``; raises :class:`IndexUnreachable` on network failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    """pip's options that change the answer, plus how wheelshim reaches the index.
+
+    ``formats`` replays ``--only-binary``/``--no-binary`` values in command-line order.
+    Index settings follow pip: ``index`` (the command line), then ``PIP_*`` variables in
+    ``environ``, then pip's configuration files, then the installed pip's default index.
+    """
+
+    index: IndexOptions = field(default_factory=IndexOptions)
+    formats: tuple[tuple[str, str], ...] = ()
+    prefer_binary: bool = False
+    pre: bool = False
+    ignore_requires_python: bool = False
+    offline: bool = False
+    refresh: bool = False
+    cache_dir: Path | None = None
+    environ: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ParsedRequirement:
+    """A requirement string with what the finder needs from it."""
+
+    text: str
+    name: str
+    specifier: SpecifierSet
+    extras: frozenset[str]
+    marker: Requirement | None
+
+    @property
+    def display(self) -> str:
+        """pip's rendering of the requirement in its messages."""
+        return requirement_display(self.name, self.extras, _spec_text(self))
+
+
+def _spec_text(requirement: ParsedRequirement) -> str:
+    if str(requirement.specifier) == f"==={_EMPTY_ARBITRARY}":
+        return "==="
+    return str(requirement.specifier)
+
+
+# pip's vendored packaging reads "name===" as an arbitrary-equality pin to the empty
+# string, which matches no release ("No matching distribution"); today's packaging
+# rejects it. This stand-in keeps pip's answer without accepting anything else.
+_EMPTY_ARBITRARY = "<empty>"
+
+
+def parse_requirement(text: str) -> ParsedRequirement:
+    """Parse a PEP 508 requirement string; raise :class:`InvalidRequirement` with one line."""
+    stripped = text.strip()
+    try:
+        requirement = Requirement(stripped)
+    except _PackagingInvalidRequirement as error:
+        head, sep, tail = stripped.partition("===")
+        if sep and not tail.strip() and head.strip():
+            return parse_requirement_with_spec(stripped, head.strip(), f"==={_EMPTY_ARBITRARY}")
+        first_line = str(error).splitlines()[0]
+        raise InvalidRequirement(
+            f"invalid requirement {text!r}: {first_line} (expected e.g. 'numpy==1.21.0')"
+        ) from None
+    if requirement.url:
+        raise InvalidRequirement(
+            f"{text!r} is a direct URL requirement: it is not on an index and cannot be "
+            "predicted without a build"
+        )
+    return ParsedRequirement(
+        stripped,
+        requirement.name,
+        requirement.specifier,
+        frozenset(requirement.extras),
+        requirement if requirement.marker is not None else None,
+    )
+
+
+def parse_requirement_with_spec(text: str, name: str, spec: str) -> ParsedRequirement:
+    """A requirement from its parts, for the forms packaging no longer parses."""
+    return ParsedRequirement(text, name, SpecifierSet(spec), frozenset(), None)
+
+
+@dataclass(frozen=True)
+class ProjectError:
+    """A project whose page could not be read: its results are missing from the report."""
+
+    project: str
+    message: str
+
+
+def policy_for(options: ExplainOptions, settings: IndexSettings | None) -> FinderPolicy:
+    """The finder policy from command-line options and pip's configured defaults."""
+    configured: list[tuple[str, str]] = []
+    if settings is not None:
+        configured += [("no-binary", value) for value in settings.no_binary]
+        configured += [("only-binary", value) for value in settings.only_binary]
+    formats = FormatControl.from_options([*configured, *options.formats])
+    pre = options.pre or bool(settings and settings.pre)
+    return FinderPolicy(
+        formats=formats,
+        prefer_binary=options.prefer_binary or bool(settings and settings.prefer_binary),
+        allow_prereleases=True if pre else None,
+        ignore_requires_python=options.ignore_requires_python,
+    )
+
+
+def open_sources(options: ExplainOptions) -> tuple[PackageSources, IndexSettings, HttpClient]:
+    """Index settings as pip finds them, one shared HTTP client, and the page reader."""
+    environ = os.environ if options.environ is None else options.environ
+    settings = load_index_settings(options.index, environ)
+    client = HttpClient(
+        HttpSettings.from_environ(
+            environ,
+            cache_dir=options.cache_dir,
+            offline=options.offline,
+            refresh=options.refresh,
+            timeout=settings.timeout,
+            retries=settings.retries,
+            cert=settings.cert,
+            trusted_hosts=settings.trusted_hosts,
+        )
+    )
+    return PackageSources(settings, client), settings, client
+
+
+def fetch_all(
+    source: FileSource, projects: Sequence[str]
+) -> tuple[dict[str, ProjectFiles], list[ProjectError]]:
+    """Fetch every project page concurrently; keep what arrived when some fail."""
+    unique = list(dict.fromkeys(canonicalize_name(name) for name in projects))
+    found: dict[str, ProjectFiles] = {}
+    errors: list[ProjectError] = []
+    with ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
+        futures = {name: pool.submit(source.project_files, name) for name in unique}
+        for name, future in futures.items():
+            try:
+                found[name] = future.result()
+            except IndexUnreachable as error:
+                errors.append(ProjectError(name, redact_text(str(error))))
+    return found, errors
+
+
+def predict_one(
+    requirement: ParsedRequirement,
+    files: ProjectFiles,
+    target: Target,
+    policy: FinderPolicy,
+) -> Result:
+    """The outcome of one requirement on one target (``--no-deps`` semantics)."""
+    marker = requirement.marker.marker if requirement.marker is not None else None
+    if marker is not None:
+        skipped = marker_result(requirement.text, str(files.project), marker, target)
+        if skipped is not None:
+            return skipped
+    finder = find_best(requirement.name, files.files, requirement.specifier, target, policy)
+    return outcome_from_finder(
+        requirement.text,
+        requirement.display,
+        finder,
+        files,
+        requirement.specifier,
+        target,
+        marker,
+    )
+
+
+@dataclass(frozen=True)
+class ExplainRun:
+    """A report and the projects that could not be read (their results are absent)."""
+
+    report: Report
+    errors: tuple[ProjectError, ...]
+
+
+def run_explain(
+    requirements: Sequence[ParsedRequirement],
+    targets: Sequence[Target],
+    source: FileSource,
+    policy: FinderPolicy,
+    sources_read: Sequence[str] = (),
+) -> ExplainRun:
+    """Predict every requirement on every target from ``source``."""
+    pages, errors = fetch_all(source, [r.name for r in requirements])
+    results = [
+        predict_one(requirement, pages[canonicalize_name(requirement.name)], target, policy)
+        for requirement in requirements
+        if canonicalize_name(requirement.name) in pages
+        for target in targets
+    ]
+    report = Report(targets=tuple(targets), results=tuple(results), sources=tuple(sources_read))
+    return ExplainRun(report, tuple(errors))
+
+
+def explain(
+    requirements: Sequence[str],
+    targets: Sequence[Target],
+    options: ExplainOptions | None = None,
+    *,
+    source: FileSource | None = None,
+) -> Report:
+    """Predict what pip does for each requirement on each target, and why.
+
+    Requirements are PEP 508 strings (``"murmurhash==1.0.6"``), judged one by one as
+    ``pip install --no-deps`` would judge them. Markers are evaluated in each target's
+    own environment. ``source`` replaces the index (tests, offline tools); otherwise the
+    index comes from ``options`` and pip's configuration.
+
+    Raises :class:`InvalidRequirement` for a malformed requirement, and
+    :class:`IndexUnreachable` when a project page could not be read after retries.
+    """
+    options = options or ExplainOptions()
+    parsed = [parse_requirement(text) for text in requirements]
+    if source is not None:
+        run = run_explain(parsed, targets, source, policy_for(options, None))
+    else:
+        sources, settings, client = open_sources(options)
+        with client:
+            run = run_explain(
+                parsed, targets, sources, policy_for(options, settings), sources.describe()
+            )
+    if run.errors:
+        first = run.errors[0]
+        raise IndexUnreachable(f"{first.project}: {first.message}")
+    return run.report
