@@ -689,7 +689,7 @@ def test_format_options_apply_on_every_kind_of_line(tmp_path: Path) -> None:
 
 def test_format_changes_replay_on_the_command_line_control(tmp_path: Path) -> None:
     options = read(tmp_path, "--no-binary :none:\n--no-binary pkg\n").options
-    cli = FormatControl().with_no_binary("a,b").with_only_binary("c")
+    cli = FormatControl().handle("no-binary", "a,b").handle("only-binary", "c")
     replayed = options.format_control(cli)
     assert replayed == FormatControl(no_binary=frozenset({"pkg"}), only_binary=frozenset({"c"}))
 
@@ -760,22 +760,22 @@ def test_silently_ignored_input_becomes_a_warning(tmp_path: Path) -> None:
 
 
 def test_format_control_semantics() -> None:
-    control = FormatControl().with_only_binary(":all:").with_no_binary("numpy,Pillow")
+    control = FormatControl().handle("only-binary", ":all:").handle("no-binary", "numpy,Pillow")
     assert control.only_binary == {":all:"}
     assert control.no_binary == {"numpy", "pillow"}
     assert control.allowed_formats("NumPy") == {"source"}
     assert control.allowed_formats("other") == {"binary"}
     assert FormatControl().allowed_formats("x") == {"binary", "source"}
     # ":all:" clears both sets; a later name moves from one set to the other.
-    later = control.with_no_binary(":all:").with_only_binary("numpy")
+    later = control.handle("no-binary", ":all:").handle("only-binary", "numpy")
     assert later == FormatControl(frozenset({":all:"}), frozenset({"numpy"}))
-    assert later.with_no_binary(":none:") == FormatControl(frozenset(), frozenset({"numpy"}))
-    assert FormatControl().with_no_binary(":all:,:none:,a") == FormatControl(frozenset({"a"}))
+    assert later.handle("no-binary", ":none:") == FormatControl(frozenset(), frozenset({"numpy"}))
+    assert FormatControl().handle("no-binary", ":all:,:none:,a") == FormatControl(frozenset({"a"}))
 
 
 def test_format_control_missing_value() -> None:
     with pytest.raises(ConfigurationError, match="requires 1 argument"):
-        FormatControl().with_only_binary("--pre")
+        FormatControl().handle("only-binary", "--pre")
 
 
 FORMAT_VALUES = st.sampled_from(
@@ -794,10 +794,10 @@ def test_format_control_matches_pip(ops: list[tuple[str, str]]) -> None:
     for kind, value in ops:
         if kind == "no-binary":
             theirs.handle_mutual_excludes(value, theirs.no_binary, theirs.only_binary)
-            ours = ours.with_no_binary(value)
+            ours = ours.handle("no-binary", value)
         else:
             theirs.handle_mutual_excludes(value, theirs.only_binary, theirs.no_binary)
-            ours = ours.with_only_binary(value)
+            ours = ours.handle("only-binary", value)
     assert (ours.no_binary, ours.only_binary) == (theirs.no_binary, theirs.only_binary)
     for name in ("a", "b-b", "c", "z"):
         assert ours.allowed_formats(name) == theirs.get_allowed_formats(name)

@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import platformdirs
-from packaging.utils import canonicalize_name
 
 from wheelshim._exceptions import ConfigurationError
+from wheelshim._formats import FormatControl
 from wheelshim._redact import redact_text
 
 __all__ = [
@@ -326,36 +326,17 @@ _DISPLAY = {
 
 
 @dataclass
-class _FormatControl:
-    """pip's ``FormatControl``: the two sets its ``handle_mutual_excludes`` edits."""
+class _FormatChanges:
+    """``--only-binary``/``--no-binary`` values in the order pip applies them."""
 
-    only_binary: set[str] = field(default_factory=set)
-    no_binary: set[str] = field(default_factory=set)
+    control: FormatControl = field(default_factory=FormatControl)
 
     def apply(self, value: str, *, only: bool, origin: str) -> None:
-        target, other = (
-            (self.only_binary, self.no_binary) if only else (self.no_binary, self.only_binary)
-        )
         if value.startswith("-"):
             raise ConfigurationError(
                 f"--no-binary / --only-binary from {origin} requires a value, got {value!r}"
             )
-        names = value.split(",")
-        while ":all:" in names:
-            other.clear()
-            target.clear()
-            target.add(":all:")
-            del names[: names.index(":all:") + 1]
-            # ':all:' covers every later name unless ':none:' follows it.
-            if ":none:" not in names:
-                return
-        for name in names:
-            if name == ":none:":
-                target.clear()
-                continue
-            canonical = canonicalize_name(name)
-            other.discard(canonical)
-            target.add(canonical)
+        self.control = self.control.handle("only-binary" if only else "no-binary", value)
 
 
 def _parse_bool(value: str, key: str, origin: str) -> bool:
@@ -380,7 +361,7 @@ def _parse_number(value: str, key: str, origin: str, kind: int) -> float | int:
         ) from None
 
 
-def _apply_configured(state: _State, item: _Item, formats: _FormatControl) -> None:
+def _apply_configured(state: _State, item: _Item, formats: _FormatChanges) -> None:
     """Apply one configured value as ``ConfigOptionParser._update_defaults`` does."""
     option = _OPTIONS.get(item.key)
     if option is None:
@@ -403,7 +384,7 @@ def _apply_configured(state: _State, item: _Item, formats: _FormatControl) -> No
         state.set(dest, item.value, shown)
 
 
-def _apply_command_line(state: _State, options: IndexOptions, formats: _FormatControl) -> None:
+def _apply_command_line(state: _State, options: IndexOptions, formats: _FormatChanges) -> None:
     """Let the command line override scalars and append to list options (optparse)."""
     cli = "the command line"
     if options.index_url is not None:
@@ -485,7 +466,7 @@ def load_index_settings(
         },
         origins={},
     )
-    formats = _FormatControl()
+    formats = _FormatChanges()
     for item in _configured_items(files, environ, options.isolated):
         _apply_configured(state, item, formats)
     _apply_command_line(state, options, formats)
@@ -523,8 +504,8 @@ def load_index_settings(
         timeout=timeout,
         retries=retries,
         constraints=_str_list(values, "constraints"),
-        only_binary=tuple(sorted(formats.only_binary)),
-        no_binary=tuple(sorted(formats.no_binary)),
+        only_binary=tuple(sorted(formats.control.only_binary)),
+        no_binary=tuple(sorted(formats.control.no_binary)),
         pre=bool(values["pre"]),
         prefer_binary=bool(values["prefer_binary"]),
         sources_description=tuple(redact_text(line) for line in description),

@@ -128,12 +128,11 @@ class ProjectError:
 
 
 def policy_for(options: ExplainOptions, settings: IndexSettings | None) -> FinderPolicy:
-    """The finder policy from command-line options and pip's configured defaults."""
-    configured: list[tuple[str, str]] = []
+    """The finder policy: pip's configured format sets, then the command line's changes."""
+    formats = FormatControl()
     if settings is not None:
-        configured += [("no-binary", value) for value in settings.no_binary]
-        configured += [("only-binary", value) for value in settings.only_binary]
-    formats = FormatControl.from_options([*configured, *options.formats])
+        formats = FormatControl(frozenset(settings.no_binary), frozenset(settings.only_binary))
+    formats = FormatControl.from_options(options.formats, start=formats)
     pre = options.pre or bool(settings and settings.pre)
     return FinderPolicy(
         formats=formats,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from packaging.utils import canonicalize_name
 
-from wheelshim._exceptions import InputError
+from wheelshim._exceptions import ConfigurationError
 
-__all__ = ["FormatControl"]
+__all__ = ["BINARY", "SOURCE", "FormatControl", "FormatKind"]
+
+FormatKind = Literal["no-binary", "only-binary"]
 
 BINARY = "binary"
 SOURCE = "source"
@@ -28,22 +31,33 @@ class FormatControl:
     only_binary: frozenset[str] = frozenset()
 
     @classmethod
-    def from_options(cls, options: Iterable[tuple[str, str]]) -> FormatControl:
-        """Replay ``("only-binary" | "no-binary", value)`` pairs in order.
+    def from_options(
+        cls, options: Iterable[tuple[str, str]], start: FormatControl | None = None
+    ) -> FormatControl:
+        """Replay ``("only-binary" | "no-binary", value)`` pairs in order onto ``start``.
 
         >>> FormatControl.from_options([("only-binary", ":all:"), ("no-binary", "numpy")])
         FormatControl(no_binary=frozenset({'numpy'}), only_binary=frozenset({':all:'}))
         """
-        no_binary: set[str] = set()
-        only_binary: set[str] = set()
+        control = start if start is not None else cls()
         for option, value in options:
-            if option == "no-binary":
-                _handle_mutual_excludes(value, no_binary, only_binary, option)
-            elif option == "only-binary":
-                _handle_mutual_excludes(value, only_binary, no_binary, option)
-            else:
+            if option not in ("no-binary", "only-binary"):
                 raise ValueError(f"unknown format option {option!r}")
-        return cls(frozenset(no_binary), frozenset(only_binary))
+            control = control.handle("no-binary" if option == "no-binary" else "only-binary", value)
+        return control
+
+    def handle(self, kind: FormatKind, value: str) -> FormatControl:
+        """The control after ``--{kind} value``: ``:all:``, ``:none:`` or names.
+
+        Raises :class:`ConfigurationError` for a value starting with ``-`` (pip's
+        "requires 1 argument": the option swallowed the next option).
+        """
+        no_binary, only_binary = set(self.no_binary), set(self.only_binary)
+        if kind == "no-binary":
+            _handle_mutual_excludes(value, no_binary, only_binary)
+        else:
+            _handle_mutual_excludes(value, only_binary, no_binary)
+        return FormatControl(frozenset(no_binary), frozenset(only_binary))
 
     def allowed_formats(self, project: str) -> frozenset[str]:
         """pip's ``get_allowed_formats``: a subset of ``{"binary", "source"}``."""
@@ -65,9 +79,10 @@ class FormatControl:
         return self.only_binary == {":all:"} and not self.no_binary
 
 
-def _handle_mutual_excludes(value: str, target: set[str], other: set[str], option: str) -> None:
+def _handle_mutual_excludes(value: str, target: set[str], other: set[str]) -> None:
+    # pip's FormatControl.handle_mutual_excludes, line for line.
     if value.startswith("-"):
-        raise InputError(f"--{option} needs a value: :all:, :none: or package names")
+        raise ConfigurationError("--no-binary / --only-binary option requires 1 argument.")
     new = value.split(",")
     while ":all:" in new:
         other.clear()

@@ -45,7 +45,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from wheelshim._exceptions import ConfigurationError, InvalidRequirement, InvalidRequirementsFile
+from wheelshim._exceptions import InvalidRequirement, InvalidRequirementsFile
+from wheelshim._formats import FormatControl, FormatKind
 from wheelshim._redact import redact_text
 
 __all__ = [
@@ -77,7 +78,6 @@ NOT_ON_INDEX: Final = "not on an index: cannot be predicted without a build"
 ALL: Final = ":all:"
 
 DirectKind = Literal["url", "vcs", "editable", "path"]
-FormatKind = Literal["no-binary", "only-binary"]
 
 # ---------------------------------------------------------------------------------------
 # Constants mirrored from pip 23.2 (the module each comes from is named).
@@ -255,81 +255,6 @@ class InputRequirement:
             return self.requirement.marker
         assert self.direct is not None
         return self.direct.marker
-
-
-def _handle_mutual_excludes(value: str, target: set[str], other: set[str]) -> None:
-    # A line-for-line copy of pip's FormatControl.handle_mutual_excludes: ":all:"
-    # clears both sets, ":none:" clears the target, a name moves to the target.
-    if value.startswith("-"):
-        raise ConfigurationError("--no-binary / --only-binary option requires 1 argument.")
-    new = value.split(",")
-    while ":all:" in new:
-        other.clear()
-        target.clear()
-        target.add(":all:")
-        del new[: new.index(":all:") + 1]
-        # Without a ":none:" everything after ":all:" is already covered by it.
-        if ":none:" not in new:
-            return
-    for name in new:
-        if name == ":none:":
-            target.clear()
-            continue
-        canonical = canonicalize_name(name)
-        other.discard(canonical)
-        target.add(canonical)
-
-
-@dataclass(frozen=True)
-class FormatControl:
-    """pip's ``FormatControl``: which projects may use wheels, sdists or both.
-
-    Sets hold canonical names and possibly ``":all:"``. Later changes override earlier
-    ones for the same name exactly as pip's ``handle_mutual_excludes``.
-    """
-
-    no_binary: frozenset[str] = frozenset()
-    only_binary: frozenset[str] = frozenset()
-
-    def handle(self, kind: FormatKind, value: str) -> FormatControl:
-        """Return the control after ``--{kind} value`` (``no-binary`` or ``only-binary``).
-
-        ``value`` is ``":all:"``, ``":none:"`` or comma-separated names (mixed freely).
-        Raises :class:`ConfigurationError` when ``value`` starts with ``-`` (a missing
-        argument), as pip does.
-        """
-        no_binary, only_binary = set(self.no_binary), set(self.only_binary)
-        if kind == "no-binary":
-            _handle_mutual_excludes(value, no_binary, only_binary)
-        else:
-            _handle_mutual_excludes(value, only_binary, no_binary)
-        return FormatControl(frozenset(no_binary), frozenset(only_binary))
-
-    def with_no_binary(self, value: str) -> FormatControl:
-        """Shorthand for ``handle("no-binary", value)``."""
-        return self.handle("no-binary", value)
-
-    def with_only_binary(self, value: str) -> FormatControl:
-        """Shorthand for ``handle("only-binary", value)``."""
-        return self.handle("only-binary", value)
-
-    def allowed_formats(self, project: str) -> frozenset[str]:
-        """pip's ``get_allowed_formats``: a subset of ``{"binary", "source"}``.
-
-        A name listed explicitly wins over ``":all:"``; ``only_binary`` is checked
-        before ``no_binary`` at each level.
-        """
-        name = canonicalize_name(project)
-        result = {"binary", "source"}
-        if name in self.only_binary:
-            result.discard("source")
-        elif name in self.no_binary:
-            result.discard("binary")
-        elif ":all:" in self.only_binary:
-            result.discard("source")
-        elif ":all:" in self.no_binary:
-            result.discard("binary")
-        return frozenset(result)
 
 
 @dataclass(frozen=True)
