@@ -357,16 +357,21 @@ def _pick(
     ranked: Sequence[Candidate], specifier: SpecifierSet
 ) -> tuple[Candidate | None, list[Rejection]]:
     """The resolver's walk (``iter_index_candidate_infos``): best first, yanked skipped
-    unless every applicable file is yanked and the requirement is pinned."""
+    unless every applicable file is yanked and the requirement is pinned.
+
+    Yanked files that are not taken are returned as rejections, so explanations can
+    say that a newer release was passed over for being yanked.
+    """
     all_yanked = bool(ranked) and all(c.file.yanked for c in ranked)
     keep_yanked = all_yanked and is_pinned(specifier)
-    skipped: list[Rejection] = []
-    for candidate in reversed(ranked):
-        if candidate.file.yanked and not keep_yanked:
-            skipped.append(Rejection(candidate.file, RejectionCode.YANKED, str(candidate.version)))
-            continue
-        return candidate, skipped
-    return None, skipped
+    usable = [c for c in reversed(ranked) if keep_yanked or not c.file.yanked]
+    best = usable[0] if usable else None
+    skipped = [
+        Rejection(c.file, RejectionCode.YANKED, str(c.version))
+        for c in ranked
+        if c.file.yanked and (best is None or c.version != best.version)
+    ]
+    return best, skipped
 
 
 def find_best(
