@@ -250,3 +250,17 @@ def test_public_api_is_pinned() -> None:
     }  # fmt: skip
     for name in wheelshim.__all__:
         assert getattr(wheelshim, name) is not None
+
+
+def test_pips_configured_constraint_file_narrows_the_choice(
+    index: IndexServer, tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    constraints = tmp_path / "constraints.txt"  # type: ignore[operator]
+    constraints.write_text("six<1.16\n")
+    config = tmp_path / "pip.conf"  # type: ignore[operator]
+    config.write_text(f"[global]\nconstraint = {constraints}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    (result,) = wheelshim.explain(["six"], [ARM64], _options(index)).results
+    assert result.version == "1.15.0"
+    note = next(r for r in result.reasons if r.code is ReasonCode.CONSTRAINED)
+    assert "six<1.16" in note.message

@@ -15,14 +15,7 @@ from pathlib import Path
 from wheelshim import __version__
 from wheelshim._config import IndexOptions
 from wheelshim._exceptions import IndexUnreachable, WheelshimError
-from wheelshim._explain import (
-    ExplainOptions,
-    ExplainRun,
-    open_sources,
-    parse_requirement,
-    policy_for,
-    run_explain,
-)
+from wheelshim._explain import ExplainOptions, ExplainRun, explain_with_index
 from wheelshim._redact import redact_text
 from wheelshim._render import render_json, render_markdown, render_text
 from wheelshim._target import DOCKER_PLATFORMS, TargetOptions, targets_from_options
@@ -112,6 +105,14 @@ def _add_index_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-f", "--find-links", action="append", default=[], metavar="LOCATION")
     group.add_argument("--no-index", action="store_true")
     group.add_argument("--trusted-host", action="append", default=[], metavar="HOST")
+    group.add_argument(
+        "-c",
+        "--constraint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="constraints file, as pip's -c (pip's configured constraint files apply too)",
+    )
     group.add_argument("--cert", metavar="PATH")
     group.add_argument("--timeout", type=float, metavar="SECONDS")
     group.add_argument("--retries", type=int, metavar="N")
@@ -236,6 +237,7 @@ def _explain_options(args: argparse.Namespace) -> ExplainOptions:
         timeout=args.timeout,
         retries=args.retries,
         isolated=args.isolated,
+        constraints=tuple(args.constraint),
     )
     return ExplainOptions(
         index=index,
@@ -263,13 +265,7 @@ def _print_run(run: ExplainRun, output_format: str, verbose: bool) -> None:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     targets = targets_from_options(_target_options(args))
-    requirements = [parse_requirement(text) for text in args.requirements]
-    options = _explain_options(args)
-    sources, settings, client = open_sources(options)
-    with client:
-        run = run_explain(
-            requirements, targets, sources, policy_for(options, settings), sources.describe()
-        )
+    run = explain_with_index(args.requirements, targets, _explain_options(args))
     _print_run(run, args.format, args.verbose)
     return EXIT_INDEX if run.errors else run.report.exit_code
 

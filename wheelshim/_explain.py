@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from packaging.requirements import InvalidRequirement as _PackagingInvalidRequirement
@@ -19,8 +20,9 @@ from wheelshim._exceptions import IndexUnreachable, InvalidRequirement
 from wheelshim._finder import FinderPolicy, find_best
 from wheelshim._formats import FormatControl
 from wheelshim._http import HttpClient, HttpSettings
+from wheelshim._inputs import read_requirements_file
 from wheelshim._models import ProjectFiles
-from wheelshim._outcome import Report, Result
+from wheelshim._outcome import Reason, ReasonCode, Report, Result
 from wheelshim._predict import marker_result, outcome_from_finder, requirement_display
 from wheelshim._redact import redact_text
 from wheelshim._sources import PackageSources
@@ -61,13 +63,18 @@ class ExplainOptions:
 
 @dataclass(frozen=True)
 class ParsedRequirement:
-    """A requirement string with what the finder needs from it."""
+    """A requirement string with what the finder needs from it.
+
+    ``specifier`` already includes any constraint on the project; ``constraints`` names
+    the constraint lines that narrowed it (``file:line: text``).
+    """
 
     text: str
     name: str
     specifier: SpecifierSet
     extras: frozenset[str]
     marker: Requirement | None
+    constraints: tuple[str, ...] = ()
 
     @property
     def display(self) -> str:
@@ -125,6 +132,38 @@ class ProjectError:
 
     project: str
     message: str
+
+
+Constraints = Mapping[str, tuple[SpecifierSet, tuple[str, ...]]]
+
+
+def load_constraints(paths: Sequence[str], environ: Mapping[str, str]) -> Constraints:
+    """Constraint files (``-c``, ``PIP_CONSTRAINT``, pip's ``constraint`` setting), by project.
+
+    Each project maps to the intersection of its constraints and the lines they came from.
+    """
+    combined: dict[str, tuple[SpecifierSet, tuple[str, ...]]] = {}
+    for path in paths:
+        for entry in read_requirements_file(path, environ, constraint=True).constraints:
+            if entry.requirement is None:
+                continue
+            name = canonicalize_name(entry.requirement.name)
+            specifier, sources = combined.get(name, (SpecifierSet(), ()))
+            where = f"{entry.origin.path}:{entry.origin.line}" if entry.origin else path
+            combined[name] = (
+                specifier & entry.requirement.specifier,
+                (*sources, f"{where}: {entry.raw.strip()}"),
+            )
+    return combined
+
+
+def constrain(requirement: ParsedRequirement, constraints: Constraints) -> ParsedRequirement:
+    """``requirement`` narrowed by the constraints on its project, as pip's resolver does."""
+    found = constraints.get(canonicalize_name(requirement.name))
+    if found is None:
+        return requirement
+    specifier, sources = found
+    return replace(requirement, specifier=requirement.specifier & specifier, constraints=sources)
 
 
 def policy_for(options: ExplainOptions, settings: IndexSettings | None) -> FinderPolicy:
@@ -191,7 +230,7 @@ def predict_one(
         if skipped is not None:
             return skipped
     finder = find_best(requirement.name, files.files, requirement.specifier, target, policy)
-    return outcome_from_finder(
+    result = outcome_from_finder(
         requirement.text,
         requirement.display,
         finder,
@@ -200,6 +239,10 @@ def predict_one(
         target,
         marker,
     )
+    if not requirement.constraints:
+        return result
+    note = Reason(ReasonCode.CONSTRAINED, MappingProxyType({"lines": requirement.constraints}))
+    return replace(result, reasons=(*result.reasons, note))
 
 
 @dataclass(frozen=True)
@@ -229,6 +272,28 @@ def run_explain(
     return ExplainRun(report, tuple(errors))
 
 
+def explain_with_index(
+    requirements: Sequence[str], targets: Sequence[Target], options: ExplainOptions
+) -> ExplainRun:
+    """Parse, apply pip's configured constraints, and predict against the index.
+
+    Projects whose pages cannot be read are listed in ``errors``; the others' results
+    are kept.
+    """
+    parsed = [parse_requirement(text) for text in requirements]
+    environ = os.environ if options.environ is None else options.environ
+    sources, settings, client = open_sources(options)
+    constraints = load_constraints(settings.constraints, environ)
+    with client:
+        return run_explain(
+            [constrain(requirement, constraints) for requirement in parsed],
+            targets,
+            sources,
+            policy_for(options, settings),
+            sources.describe(),
+        )
+
+
 def explain(
     requirements: Sequence[str],
     targets: Sequence[Target],
@@ -240,22 +305,19 @@ def explain(
 
     Requirements are PEP 508 strings (``"murmurhash==1.0.6"``), judged one by one as
     ``pip install --no-deps`` would judge them. Markers are evaluated in each target's
-    own environment. ``source`` replaces the index (tests, offline tools); otherwise the
-    index comes from ``options`` and pip's configuration.
+    own environment. The index, extra indexes, find-links and constraint files come
+    from ``options`` and pip's configuration, as pip takes them; ``source`` replaces
+    the index entirely (tests, offline tools).
 
     Raises :class:`InvalidRequirement` for a malformed requirement, and
     :class:`IndexUnreachable` when a project page could not be read after retries.
     """
     options = options or ExplainOptions()
-    parsed = [parse_requirement(text) for text in requirements]
     if source is not None:
+        parsed = [parse_requirement(text) for text in requirements]
         run = run_explain(parsed, targets, source, policy_for(options, None))
     else:
-        sources, settings, client = open_sources(options)
-        with client:
-            run = run_explain(
-                parsed, targets, sources, policy_for(options, settings), sources.describe()
-            )
+        run = explain_with_index(requirements, targets, options)
     if run.errors:
         first = run.errors[0]
         raise IndexUnreachable(f"{first.project}: {first.message}")

@@ -54,6 +54,7 @@ class ReasonCode(StrEnum):
     MARKER_FALSE = "marker-false"
     PIP_HOST_MARKERS = "pip-host-markers"
     NEWER_RELEASE_HAS_WHEEL = "newer-release-has-wheel"
+    CONSTRAINED = "constrained"
 
 
 def _json_value(value: object) -> Any:
@@ -82,6 +83,11 @@ class Reason:
     def as_json(self) -> dict[str, Any]:
         """``{"code", "message", **data}`` for the JSON report."""
         return {"code": str(self.code), "message": self.message, **_json_value(self.data)}
+
+
+def _lines(data: Mapping[str, object]) -> list[str]:
+    shown = data.get("lines", ())
+    return [str(line) for line in shown] if isinstance(shown, tuple | list) else []
 
 
 def _fmt(template: str) -> Callable[[Mapping[str, object]], str]:
@@ -142,12 +148,13 @@ _MESSAGES: Mapping[ReasonCode, Callable[[Mapping[str, object]], str]] = {
         "no release of {project} matches {specifier} (releases: {versions})"
     ),
     ReasonCode.NO_FILES: _fmt("{project} {version} is registered but has no files"),
-    ReasonCode.PIP_ERROR: lambda data: " / ".join(str(line) for line in data["lines"]),  # type: ignore[attr-defined]
+    ReasonCode.PIP_ERROR: lambda data: " / ".join(_lines(data)),
     ReasonCode.MARKER_FALSE: _fmt("the marker '{marker}' is false on {target}"),
     ReasonCode.PIP_HOST_MARKERS: _fmt(
         "pip with --platform/--python-version evaluates markers on the host ({host}), where "
         "'{marker}' is {host_value}: it would {pip_action} this requirement"
     ),
+    ReasonCode.CONSTRAINED: lambda data: "narrowed by the constraint(s) " + "; ".join(_lines(data)),
     ReasonCode.NEWER_RELEASE_HAS_WHEEL: _fmt(
         "{project} {version} is the nearest release with a wheel for this target"
     ),
