@@ -452,3 +452,13 @@ def test_real_server_retry_redirect_and_revalidation(
     again = live_client.get(index.url + "Demo/")
     assert (again.from_cache, again.content) == (True, response.content)
     assert live_client.stats.revalidations == 1
+
+
+def test_freshness_window_comes_from_the_environment() -> None:
+    from wheelshim._exceptions import ConfigurationError
+    from wheelshim._http import DEFAULT_FRESHNESS_SECONDS
+
+    assert HttpSettings.from_environ({}).freshness_seconds == DEFAULT_FRESHNESS_SECONDS
+    assert HttpSettings.from_environ({"WHEELSHIM_FRESHNESS": "0"}).freshness_seconds == 0.0
+    with pytest.raises(ConfigurationError, match="WHEELSHIM_FRESHNESS='soon'"):
+        HttpSettings.from_environ({"WHEELSHIM_FRESHNESS": "soon"})

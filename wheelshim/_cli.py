@@ -28,7 +28,7 @@ EXIT_INDEX = 3
 _EXPLAIN_EXAMPLES = """\
 examples:
   wheelshim explain murmurhash==1.0.6 --platform linux/arm64 --python 3.9
-  wheelshim explain filprofiler==2022.05.0 --platform linux/arm64 --platform linux/amd64 \
+  wheelshim explain filprofiler==2022.05.0 --platform linux/arm64 --platform linux/amd64 \\
       --python 3.9
   wheelshim explain numpy==1.21.0 --platform manylinux2014_aarch64 --python-version 39 \\
       --implementation cp --abi cp39 --only-binary=:all:
@@ -100,11 +100,30 @@ def _add_index_options(parser: argparse.ArgumentParser) -> None:
         "Taken as pip takes them: command line, then PIP_* variables, then pip's "
         "configuration files, then the installed pip's default index.",
     )
-    group.add_argument("-i", "--index-url", metavar="URL")
-    group.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
-    group.add_argument("-f", "--find-links", action="append", default=[], metavar="LOCATION")
-    group.add_argument("--no-index", action="store_true")
-    group.add_argument("--trusted-host", action="append", default=[], metavar="HOST")
+    group.add_argument("-i", "--index-url", metavar="URL", help="the package index (PEP 503/691)")
+    group.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another index, merged with the first as pip merges them (no priority)",
+    )
+    group.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="LOCATION",
+        help="a directory, HTML file or URL listing archives",
+    )
+    group.add_argument("--no-index", action="store_true", help="read only --find-links")
+    group.add_argument(
+        "--trusted-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow plain HTTP and skip TLS checks for this host, as pip",
+    )
     group.add_argument(
         "-c",
         "--constraint",
@@ -113,9 +132,16 @@ def _add_index_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="constraints file, as pip's -c (pip's configured constraint files apply too)",
     )
-    group.add_argument("--cert", metavar="PATH")
-    group.add_argument("--timeout", type=float, metavar="SECONDS")
-    group.add_argument("--retries", type=int, metavar="N")
+    group.add_argument("--cert", metavar="PATH", help="CA bundle for TLS verification")
+    group.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="per-request timeout (pip's default: 15)"
+    )
+    group.add_argument(
+        "--retries",
+        type=int,
+        metavar="N",
+        help="retries after a failed request, with backoff (pip's default: 5)",
+    )
     group.add_argument(
         "--isolated",
         action="store_true",
@@ -168,7 +194,11 @@ def _add_selection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--prefer-binary", action="store_true", help="prefer an older wheel over a newer sdist"
     )
-    group.add_argument("--ignore-requires-python", action="store_true")
+    group.add_argument(
+        "--ignore-requires-python",
+        action="store_true",
+        help="accept files whatever their Requires-Python",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,7 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(explain)
     _add_selection_options(explain)
     _add_index_options(explain)
-    explain.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    explain.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text for people (default), json for tools, markdown for PRs",
+    )
     explain.add_argument(
         "-v", "--verbose", action="store_true", help="also explain results that are wheels"
     )
@@ -294,3 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: nothing left to say to it.
+        sys.stderr.close()
+        return 0

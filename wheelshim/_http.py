@@ -56,7 +56,7 @@ import httpx
 import platformdirs
 
 from wheelshim._config import IndexSettings
-from wheelshim._exceptions import IndexUnreachable, OfflineCacheMiss
+from wheelshim._exceptions import ConfigurationError, IndexUnreachable, OfflineCacheMiss
 from wheelshim._redact import redact_text, redact_url
 
 __all__ = [
@@ -127,6 +127,25 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return base / "http"
 
 
+DEFAULT_FRESHNESS_SECONDS = 600.0
+
+
+def _freshness(environ: Mapping[str, str]) -> float:
+    """``WHEELSHIM_FRESHNESS``: seconds an index page without validators stays fresh."""
+    raw = environ.get("WHEELSHIM_FRESHNESS")
+    if raw is None:
+        return DEFAULT_FRESHNESS_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ConfigurationError(
+            f"WHEELSHIM_FRESHNESS={raw!r} is not a number of seconds: use e.g. 600, or 0"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     """How :class:`HttpClient` talks to the network and uses its cache.
@@ -143,7 +162,7 @@ class HttpSettings:
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     offline: bool = False
     refresh: bool = False
-    freshness_seconds: float = 600.0
+    freshness_seconds: float = DEFAULT_FRESHNESS_SECONDS
     timeout: float = 15.0
     retries: int = 5
     verify: bool | str = True
@@ -178,6 +197,7 @@ class HttpSettings:
             cache_dir=default_cache_dir(env) if cache_dir is None else cache_dir,
             offline=offline,
             refresh=refresh,
+            freshness_seconds=_freshness(env),
             timeout=timeout,
             retries=retries,
             verify=bundle or True,
