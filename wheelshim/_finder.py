@@ -32,12 +32,16 @@ from wheelshim._target import Target
 
 __all__ = [
     "Candidate",
+    "EvaluatedFiles",
     "FinderPolicy",
     "FinderResult",
     "Rejection",
     "RejectionCode",
+    "evaluate_files",
     "find_best",
     "is_pinned",
+    "resolver_order",
+    "select",
 ]
 
 # pip's ARCHIVE_EXTENSIONS (utils/filetypes.py), longest suffixes first for splitext.
@@ -374,6 +378,72 @@ def _pick(
     return best, skipped
 
 
+@dataclass(frozen=True)
+class EvaluatedFiles:
+    """Every file of a project judged once for one target: pip's ``evaluate_link`` pass.
+
+    The per-requirement selection (:func:`select`) is cheap, so a resolver that asks
+    again and again for one project on one target reuses this.
+    """
+
+    project: NormalizedName
+    candidates: tuple[Candidate, ...]
+    rejections: tuple[Rejection, ...]
+    tag_count: int
+
+
+def evaluate_files(
+    project: str,
+    files: Sequence[DistributionFile],
+    target: Target,
+    policy: FinderPolicy,
+) -> EvaluatedFiles:
+    """Judge each file for ``target`` (order kept: it breaks ties as in pip)."""
+    name = canonicalize_name(project)
+    evaluator = _Evaluator(name, target, policy)
+    candidates: list[Candidate] = []
+    rejections: list[Rejection] = []
+    for file in files:
+        outcome = evaluator.evaluate(file)
+        if isinstance(outcome, Candidate):
+            candidates.append(outcome)
+        else:
+            rejections.append(outcome)
+    return EvaluatedFiles(name, tuple(candidates), tuple(rejections), len(target.tags))
+
+
+def select(
+    evaluated: EvaluatedFiles, specifier: SpecifierSet, policy: FinderPolicy
+) -> FinderResult:
+    """Apply a requirement's specifier, pip's ranking and the yanked rule."""
+    applicable, excluded, implicit = _applicable(evaluated.candidates, specifier, policy)
+    ranked = sorted(applicable, key=lambda c: _sort_key(c, policy, evaluated.tag_count))
+    best, skipped = _pick(ranked, specifier)
+    return FinderResult(
+        project=evaluated.project,
+        candidates=evaluated.candidates,
+        applicable=tuple(ranked),
+        rejections=(*evaluated.rejections, *excluded, *skipped),
+        best=best,
+        prereleases_implicit=implicit,
+    )
+
+
+def resolver_order(result: FinderResult, specifier: SpecifierSet) -> list[Candidate]:
+    """The candidates pip's resolver tries, in order: one per version, best file first,
+    yanked ones only where pip would take them (``iter_index_candidate_infos``)."""
+    ranked = result.applicable
+    keep_yanked = bool(ranked) and all(c.file.yanked for c in ranked) and is_pinned(specifier)
+    seen: set[Version] = set()
+    ordered: list[Candidate] = []
+    for candidate in reversed(ranked):
+        if (candidate.file.yanked and not keep_yanked) or candidate.version in seen:
+            continue
+        seen.add(candidate.version)
+        ordered.append(candidate)
+    return ordered
+
+
 def find_best(
     project: str,
     files: Sequence[DistributionFile],
@@ -387,27 +457,4 @@ def find_best(
     equally ranked files are broken by it exactly as pip breaks them.
     """
     policy = policy or FinderPolicy()
-    name = canonicalize_name(project)
-    evaluator = _Evaluator(name, target, policy)
-    candidates: list[Candidate] = []
-    rejections: list[Rejection] = []
-    for file in files:
-        outcome = evaluator.evaluate(file)
-        if isinstance(outcome, Candidate):
-            candidates.append(outcome)
-        else:
-            rejections.append(outcome)
-    applicable, excluded, implicit = _applicable(candidates, specifier, policy)
-    rejections.extend(excluded)
-    tag_count = len(target.tags)
-    ranked = sorted(applicable, key=lambda c: _sort_key(c, policy, tag_count))
-    best, skipped = _pick(ranked, specifier)
-    rejections.extend(skipped)
-    return FinderResult(
-        project=name,
-        candidates=tuple(candidates),
-        applicable=tuple(ranked),
-        rejections=tuple(rejections),
-        best=best,
-        prereleases_implicit=implicit,
-    )
+    return select(evaluate_files(project, files, target, policy), specifier, policy)
