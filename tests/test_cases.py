@@ -60,6 +60,7 @@ def _options(case: dict[str, Any], index_url: str) -> ExplainOptions:
     formats += [("no-binary", raw["no_binary"])] if raw.get("no_binary") else []
     return ExplainOptions(
         index=IndexOptions(index_url=index_url),
+        no_deps=True,
         formats=tuple(formats),
         pre=bool(raw.get("pre")),
         prefer_binary=bool(raw.get("prefer_binary")),

@@ -16,7 +16,9 @@ AMD64 = Target.from_docker("linux/amd64", python="3.9", libc="glibc-2.36")
 
 
 def _options(index: IndexServer, **changes: object) -> ExplainOptions:
-    return ExplainOptions(index=IndexOptions(index_url=index.url, retries=2), **changes)  # type: ignore[arg-type]
+    return ExplainOptions(
+        index=IndexOptions(index_url=index.url, retries=2), no_deps=True, **changes
+    )  # type: ignore[arg-type]
 
 
 def _codes(result: wheelshim.Result) -> set[ReasonCode]:
@@ -150,7 +152,7 @@ def test_cli_json_contract(index: IndexServer, capsys: pytest.CaptureFixture[str
     code, out, _ = _run(
         capsys, "explain", "murmurhash==1.0.6", "--platform", "linux/arm64",
         "--platform", "linux/amd64", "--python", "3.9", "--libc", "glibc-2.36",
-        "--index-url", index.url, "--format", "json",
+        "--index-url", index.url, "--format", "json", "--no-deps",
     )  # fmt: skip
     assert code == 1
     data = json.loads(out)
@@ -201,13 +203,15 @@ def test_cli_bad_input_is_one_line_and_exit_2(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("mode", [[], ["--no-deps"]], ids=["resolved", "no-deps"])
 def test_cli_unreachable_index_exits_3_and_keeps_partial_results(
-    index: IndexServer, capsys: pytest.CaptureFixture[str]
+    mode: list[str], index: IndexServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     index.fail("/simple/numpy/", times=10, status=503)
     code, out, err = _run(
         capsys, "explain", "six==1.16.0", "numpy==1.21.0", "--platform", "linux/arm64",
         "--python", "3.9", "--index-url", index.url, "--retries", "1", "--format", "json",
+        *mode,
     )  # fmt: skip
     assert code == 3
     data = json.loads(out)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 
 import wheelshim
-from wheelshim import Outcome, ReasonCode, Target
+from wheelshim import ExplainOptions, Outcome, ReasonCode, Target
 
 pytestmark = pytest.mark.live
 
 ARM64 = Target.from_docker("linux/arm64", python="3.9", libc="glibc-2.36")
 AMD64 = Target.from_docker("linux/amd64", python="3.9", libc="glibc-2.36")
+NO_DEPS = ExplainOptions(no_deps=True)
 
 
 def test_murmurhash_1_0_6_builds_on_arm64_and_is_a_wheel_on_amd64() -> None:
-    arm, amd = wheelshim.explain(["murmurhash==1.0.6"], [ARM64, AMD64]).results
+    arm, amd = wheelshim.explain(["murmurhash==1.0.6"], [ARM64, AMD64], NO_DEPS).results
     assert arm.outcome is Outcome.SDIST
     assert arm.file is not None
     assert arm.file.filename == "murmurhash-1.0.6.tar.gz"
@@ -24,7 +25,7 @@ def test_murmurhash_1_0_6_builds_on_arm64_and_is_a_wheel_on_amd64() -> None:
 
 
 def test_filprofiler_2022_05_0_is_no_match_on_arm64() -> None:
-    arm, amd = wheelshim.explain(["filprofiler==2022.05.0"], [ARM64, AMD64]).results
+    arm, amd = wheelshim.explain(["filprofiler==2022.05.0"], [ARM64, AMD64], NO_DEPS).results
     assert arm.outcome is Outcome.NO_MATCH
     pip_error = next(r for r in arm.reasons if r.code is ReasonCode.PIP_ERROR)
     assert "(from versions: 2022.9.1, 2022.9.2, 2022.9.3" in pip_error.message

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from wheelshim._api import explain
 from wheelshim._config import IndexOptions
 from wheelshim._exceptions import (
     ArchiveError,
@@ -24,7 +25,7 @@ from wheelshim._exceptions import (
     OfflineCacheMiss,
     WheelshimError,
 )
-from wheelshim._explain import ExplainOptions, explain
+from wheelshim._explain import ExplainOptions
 from wheelshim._models import DistributionFile, ProjectFiles
 from wheelshim._outcome import Outcome, Reason, ReasonCode, Report, Result
 from wheelshim._render import render_json, render_markdown, render_text, report_json

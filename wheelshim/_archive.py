@@ -451,6 +451,7 @@ _ZIP_ERRORS: tuple[type[BaseException], ...] = (
     RuntimeError,
     NotImplementedError,
     UnicodeError,
+    IndexError,
 )
 
 
@@ -474,7 +475,8 @@ def _zip_declared_entries(data: bytes) -> int | None:
 
 def _zip_kind(info: zipfile.ZipInfo) -> MemberKind:
     mode = info.external_attr >> 16
-    if info.is_dir() or stat.S_ISDIR(mode):
+    # Not ZipInfo.is_dir(): it fails on the empty names a hostile archive can carry.
+    if info.filename.endswith("/") or stat.S_ISDIR(mode):
         return MemberKind.DIRECTORY
     if stat.S_IFMT(mode) == 0 or stat.S_ISREG(mode):
         return MemberKind.FILE

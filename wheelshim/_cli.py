@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wheelshim import __version__
+from wheelshim._api import explain_run
 from wheelshim._config import IndexOptions
-from wheelshim._exceptions import IndexUnreachable, WheelshimError
-from wheelshim._explain import ExplainOptions, ExplainRun, explain_with_index
+from wheelshim._exceptions import IndexUnreachable, InputError, WheelshimError
+from wheelshim._explain import ExplainOptions, ExplainRun
 from wheelshim._redact import redact_text
 from wheelshim._render import render_json, render_markdown, render_text
 from wheelshim._target import DOCKER_PLATFORMS, TargetOptions, targets_from_options
@@ -28,6 +29,9 @@ EXIT_INDEX = 3
 _EXPLAIN_EXAMPLES = """\
 examples:
   wheelshim explain murmurhash==1.0.6 --platform linux/arm64 --python 3.9
+  wheelshim explain -r requirements.txt --platform linux/arm64 --platform linux/amd64 --python 3.9
+  wheelshim explain spacy==3.2.0 --platform linux/arm64 --python 3.9
+  wheelshim explain --project pyproject.toml --python 3.12 --platform linux/arm64
   wheelshim explain filprofiler==2022.05.0 --platform linux/arm64 --platform linux/amd64 \\
       --python 3.9
   wheelshim explain numpy==1.21.0 --platform manylinux2014_aarch64 --python-version 39 \\
@@ -215,16 +219,52 @@ def build_parser() -> argparse.ArgumentParser:
         "explain",
         help="what pip would install for each requirement and target, and why",
         description="For each requirement and target: the file pip takes, or that it builds "
-        "the sdist, or that it finds nothing, and why. Dependencies are not resolved "
-        "(pip --no-deps semantics).",
+        "the sdist, or that it finds nothing, and why. The whole set is resolved for each "
+        "target, as pip install inside that container would (--no-deps: each alone).",
         epilog=_EXPLAIN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     explain.add_argument(
         "requirements",
-        nargs="+",
+        nargs="*",
         metavar="REQUIREMENT",
         help="PEP 508 requirement, e.g. murmurhash==1.0.6",
+    )
+    inputs = explain.add_argument_group(
+        "inputs", "Where requirements come from, besides arguments."
+    )
+    inputs.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a requirements file, read as pip reads it (nested -r/-c, options, --hash)",
+    )
+    inputs.add_argument(
+        "--project",
+        metavar="FILE",
+        help="pyproject.toml ([project] dependencies) or pylock.toml (PEP 751)",
+    )
+    inputs.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --project: an optional-dependencies extra (:all: for all)",
+    )
+    inputs.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --project: a PEP 735 dependency group (:all: for all)",
+    )
+    inputs.add_argument(
+        "--no-deps",
+        action="store_true",
+        help="judge each requirement alone, as pip --no-deps (default: resolve the whole set "
+        "for each target, as pip install does)",
     )
     _add_target_options(explain)
     _add_selection_options(explain)
@@ -276,6 +316,11 @@ def _explain_options(args: argparse.Namespace) -> ExplainOptions:
     )
     return ExplainOptions(
         index=index,
+        no_deps=args.no_deps,
+        requirement_files=tuple(args.requirement),
+        project_file=args.project,
+        extras=tuple(args.extra),
+        groups=tuple(args.group),
         formats=tuple(getattr(args, "formats", None) or ()),
         prefer_binary=args.prefer_binary,
         pre=args.pre,
@@ -299,8 +344,10 @@ def _print_run(run: ExplainRun, output_format: str, verbose: bool) -> None:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
+    if not (args.requirements or args.requirement or args.project):
+        raise InputError("nothing to explain: give requirements, -r FILE or --project FILE")
     targets = targets_from_options(_target_options(args))
-    run = explain_with_index(args.requirements, targets, _explain_options(args))
+    run = explain_run(args.requirements, targets, _explain_options(args))
     _print_run(run, args.format, args.verbose)
     return EXIT_INDEX if run.errors else run.report.exit_code
 

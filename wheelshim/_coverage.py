@@ -17,7 +17,6 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from wheelshim._models import DistributionFile
 from wheelshim._platforms import _interpreter_parts, describe_platform
 
 __all__ = ["PlatformGroup", "ReleaseCoverage", "file_version", "release_coverage"]
@@ -118,21 +117,20 @@ def file_version(filename: str, project: NormalizedName) -> Version | None:
     return None
 
 
-def release_coverage(
-    project: str, files: Iterable[DistributionFile], version: Version
-) -> ReleaseCoverage:
-    """Group the wheels of ``project`` at ``version`` by OS, architecture and libc."""
+def release_coverage(project: str, filenames: Iterable[str], version: Version) -> ReleaseCoverage:
+    """Group the wheels of ``project`` at ``version`` (given their file names) by OS,
+    architecture and libc."""
     name = canonicalize_name(project)
     groups: dict[tuple[str, str, str], set[str]] = {}
     min_libc: dict[tuple[str, str, str], tuple[int, int]] = {}
     sdist: str | None = None
-    for file in files:
-        if file_version(file.filename, name) != version:
+    for filename in filenames:
+        if file_version(filename, name) != version:
             continue
-        if not file.filename.endswith(".whl"):
-            sdist = sdist or file.filename
+        if not filename.endswith(".whl"):
+            sdist = sdist or filename
             continue
-        for tag in parse_wheel_filename(file.filename)[3]:
+        for tag in parse_wheel_filename(filename)[3]:
             info = describe_platform(tag.platform)
             key = (info.os, info.arch or tag.platform, info.libc or "")
             groups.setdefault(key, set()).add(tag.interpreter)

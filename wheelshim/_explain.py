@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol
 
 from packaging.requirements import InvalidRequirement as _PackagingInvalidRequirement
 from packaging.requirements import Requirement
@@ -21,24 +20,24 @@ from wheelshim._finder import FinderPolicy, find_best
 from wheelshim._formats import FormatControl
 from wheelshim._http import HttpClient, HttpSettings
 from wheelshim._inputs import read_requirements_file
-from wheelshim._models import ProjectFiles
+from wheelshim._models import FileSource, ProjectFiles
 from wheelshim._outcome import Reason, ReasonCode, Report, Result
 from wheelshim._predict import marker_result, outcome_from_finder, requirement_display
 from wheelshim._redact import redact_text
 from wheelshim._sources import PackageSources
 from wheelshim._target import Target
 
-__all__ = ["ExplainOptions", "FileSource", "ProjectError", "explain", "parse_requirement"]
+__all__ = [
+    "ExplainOptions",
+    "ExplainRun",
+    "ParsedRequirement",
+    "ProjectError",
+    "explain_no_deps",
+    "parse_requirement",
+    "run_explain",
+]
 
 _FETCH_WORKERS = 8
-
-
-class FileSource(Protocol):
-    """Anything that lists a project's files in pip's order (see :class:`PackageSources`)."""
-
-    def project_files(self, project: str) -> ProjectFiles:
-        """All files of ``project``; raises :class:`IndexUnreachable` on network failure."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -48,9 +47,18 @@ class ExplainOptions:
     ``formats`` replays ``--only-binary``/``--no-binary`` values in command-line order.
     Index settings follow pip: ``index`` (the command line), then ``PIP_*`` variables in
     ``environ``, then pip's configuration files, then the installed pip's default index.
+    ``no_deps`` judges each requirement alone (``pip --no-deps``); otherwise the whole
+    set is resolved per target. ``requirement_files`` (``-r``), ``project_file``
+    (``pyproject.toml`` or ``pylock.toml``, with ``extras`` and dependency ``groups``)
+    add to the requirement strings.
     """
 
     index: IndexOptions = field(default_factory=IndexOptions)
+    no_deps: bool = False
+    requirement_files: tuple[str, ...] = ()
+    project_file: str | None = None
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
     formats: tuple[tuple[str, str], ...] = ()
     prefer_binary: bool = False
     pre: bool = False
@@ -76,6 +84,17 @@ class ParsedRequirement:
     marker: Requirement | None
     constraints: tuple[str, ...] = ()
 
+    @classmethod
+    def from_requirement(cls, text: str, requirement: Requirement) -> ParsedRequirement:
+        """From a parsed requirement and the text it was written as."""
+        return cls(
+            text,
+            requirement.name,
+            requirement.specifier,
+            frozenset(requirement.extras),
+            requirement if requirement.marker is not None else None,
+        )
+
     @property
     def display(self) -> str:
         """pip's rendering of the requirement in its messages."""
@@ -92,6 +111,14 @@ def _spec_text(requirement: ParsedRequirement) -> str:
 # string, which matches no release ("No matching distribution"); today's packaging
 # rejects it. This stand-in keeps pip's answer without accepting anything else.
 _EMPTY_ARBITRARY = "<empty>"
+
+
+def pip_compatible_text(text: str) -> str:
+    """``text`` with pip's old reading of ``name===`` spelled so packaging parses it."""
+    head, sep, tail = text.strip().partition("===")
+    if sep and not tail.strip() and head.strip():
+        return f"{head.strip()}==={_EMPTY_ARBITRARY}"
+    return text
 
 
 def parse_requirement(text: str) -> ParsedRequirement:
@@ -112,13 +139,7 @@ def parse_requirement(text: str) -> ParsedRequirement:
             f"{text!r} is a direct URL requirement: it is not on an index and cannot be "
             "predicted without a build"
         )
-    return ParsedRequirement(
-        stripped,
-        requirement.name,
-        requirement.specifier,
-        frozenset(requirement.extras),
-        requirement if requirement.marker is not None else None,
-    )
+    return ParsedRequirement.from_requirement(stripped, requirement)
 
 
 def parse_requirement_with_spec(text: str, name: str, spec: str) -> ParsedRequirement:
@@ -272,53 +293,37 @@ def run_explain(
     return ExplainRun(report, tuple(errors))
 
 
-def explain_with_index(
-    requirements: Sequence[str], targets: Sequence[Target], options: ExplainOptions
+def explain_no_deps(
+    requirements: Sequence[ParsedRequirement],
+    targets: Sequence[Target],
+    options: ExplainOptions,
+    extra_constraints: Constraints | None = None,
 ) -> ExplainRun:
-    """Parse, apply pip's configured constraints, and predict against the index.
+    """Each requirement on its own (``pip install --no-deps``), against the index.
 
-    Projects whose pages cannot be read are listed in ``errors``; the others' results
-    are kept.
+    pip's configured constraint files apply. Projects whose pages cannot be read are
+    listed in ``errors``; the others' results are kept.
     """
-    parsed = [parse_requirement(text) for text in requirements]
     environ = os.environ if options.environ is None else options.environ
     sources, settings, client = open_sources(options)
-    constraints = load_constraints(settings.constraints, environ)
+    constraints = {**load_constraints(settings.constraints, environ), **(extra_constraints or {})}
     with client:
-        return run_explain(
-            [constrain(requirement, constraints) for requirement in parsed],
+        run = run_explain(
+            [constrain(requirement, constraints) for requirement in requirements],
             targets,
             sources,
             policy_for(options, settings),
             sources.describe(),
         )
-
-
-def explain(
-    requirements: Sequence[str],
-    targets: Sequence[Target],
-    options: ExplainOptions | None = None,
-    *,
-    source: FileSource | None = None,
-) -> Report:
-    """Predict what pip does for each requirement on each target, and why.
-
-    Requirements are PEP 508 strings (``"murmurhash==1.0.6"``), judged one by one as
-    ``pip install --no-deps`` would judge them. Markers are evaluated in each target's
-    own environment. The index, extra indexes, find-links and constraint files come
-    from ``options`` and pip's configuration, as pip takes them; ``source`` replaces
-    the index entirely (tests, offline tools).
-
-    Raises :class:`InvalidRequirement` for a malformed requirement, and
-    :class:`IndexUnreachable` when a project page could not be read after retries.
-    """
-    options = options or ExplainOptions()
-    if source is not None:
-        parsed = [parse_requirement(text) for text in requirements]
-        run = run_explain(parsed, targets, source, policy_for(options, None))
-    else:
-        run = explain_with_index(requirements, targets, options)
-    if run.errors:
-        first = run.errors[0]
-        raise IndexUnreachable(f"{first.project}: {first.message}")
-    return run.report
+        stats = client.stats
+    report = replace(
+        run.report,
+        stats=MappingProxyType(
+            {
+                "requests": stats.requests,
+                "bytes_received": stats.bytes_received,
+                "cache_hits": stats.cache_hits,
+            }
+        ),
+    )
+    return ExplainRun(report, run.errors)

@@ -9,7 +9,7 @@ result keeps both so that explanations never have to be scraped from logs.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
@@ -26,20 +26,21 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from wheelshim._formats import BINARY, SOURCE, FormatControl
-from wheelshim._models import DistributionFile
+from wheelshim._models import DistributionFile, filenames_of
 from wheelshim._platforms import TagMismatch, classify_mismatch
 from wheelshim._target import Target
 
 __all__ = [
     "Candidate",
-    "EvaluatedFiles",
     "FinderPolicy",
     "FinderResult",
+    "ProjectEvaluation",
     "Rejection",
     "RejectionCode",
-    "evaluate_files",
+    "file_versions",
     "find_best",
     "is_pinned",
+    "iter_resolver_candidates",
     "resolver_order",
     "select",
 ]
@@ -378,52 +379,127 @@ def _pick(
     return best, skipped
 
 
-@dataclass(frozen=True)
-class EvaluatedFiles:
-    """Every file of a project judged once for one target: pip's ``evaluate_link`` pass.
+class ProjectEvaluation:
+    """A project's files judged for one target, lazily and at most once each.
 
-    The per-requirement selection (:func:`select`) is cheap, so a resolver that asks
-    again and again for one project on one target reuses this.
+    pip judges every file; the answer only depends on the files whose version the
+    specifier could admit (pre-releases included, so pip's pre-release rule still sees
+    every candidate it needs). :meth:`partial` judges just those; :meth:`complete`
+    judges all, for pip's "(from versions: ...)" list. Not shared between threads.
     """
 
-    project: NormalizedName
-    candidates: tuple[Candidate, ...]
-    rejections: tuple[Rejection, ...]
-    tag_count: int
+    def __init__(
+        self,
+        project: str,
+        files: Sequence[DistributionFile],
+        target: Target,
+        policy: FinderPolicy,
+        versions: Sequence[Version | None] | None = None,
+    ) -> None:
+        self.project = canonicalize_name(project)
+        self.tag_count = len(target.tags)
+        self._files = files
+        self._evaluator = _Evaluator(self.project, target, policy)
+        self._outcomes: dict[int, Candidate | Rejection] = {}
+        self._versions = versions if versions is not None else file_versions(self.project, files)
+        self._by_version: dict[Version, list[int]] = {}
+        self._newest_first: list[Version] | None = None
+        for index, version in enumerate(self._versions):
+            if version is not None:
+                self._by_version.setdefault(version, []).append(index)
+
+    def _judge(self, indexes: Iterable[int]) -> tuple[list[Candidate], list[Rejection]]:
+        candidates: list[Candidate] = []
+        rejections: list[Rejection] = []
+        for index in indexes:
+            outcome = self._outcomes.get(index)
+            if outcome is None:
+                outcome = self._outcomes[index] = self._evaluator.evaluate(self._files[index])
+            if isinstance(outcome, Candidate):
+                candidates.append(outcome)
+            else:
+                rejections.append(outcome)
+        return candidates, rejections
+
+    def partial(self, specifier: SpecifierSet) -> tuple[list[Candidate], list[Rejection]]:
+        """Judge the files whose version ``specifier`` could admit (or cannot be read)."""
+        indexes = [i for i, v in enumerate(self._versions) if v is None]
+        for version, at in self._by_version.items():
+            if specifier.contains(version, prereleases=True):
+                indexes.extend(at)
+        return self._judge(sorted(indexes))
+
+    def complete(self) -> tuple[list[Candidate], list[Rejection]]:
+        """Judge every file, in collection order."""
+        return self._judge(range(len(self._files)))
+
+    def versions_newest_first(self, specifier: SpecifierSet) -> Iterator[Version]:
+        """Versions named by file names that ``specifier`` could admit, newest first.
+
+        Lazy: a resolver usually stops at the first one or two.
+        """
+        if self._newest_first is None:
+            self._newest_first = sorted(self._by_version, reverse=True)
+        return (v for v in self._newest_first if specifier.contains(v, prereleases=True))
+
+    def candidates_of(self, version: Version) -> list[Candidate]:
+        """The candidates among the files of one version, in collection order."""
+        return self._judge(self._by_version.get(version, ()))[0]
 
 
-def evaluate_files(
-    project: str,
-    files: Sequence[DistributionFile],
-    target: Target,
-    policy: FinderPolicy,
-) -> EvaluatedFiles:
-    """Judge each file for ``target`` (order kept: it breaks ties as in pip)."""
+def file_versions(project: str, files: Sequence[DistributionFile]) -> list[Version | None]:
+    """The version each file name states (None where it cannot be read cheaply).
+
+    Independent of the target: compute it once per project and pass it to every
+    :class:`ProjectEvaluation`.
+    """
     name = canonicalize_name(project)
-    evaluator = _Evaluator(name, target, policy)
-    candidates: list[Candidate] = []
-    rejections: list[Rejection] = []
-    for file in files:
-        outcome = evaluator.evaluate(file)
-        if isinstance(outcome, Candidate):
-            candidates.append(outcome)
-        else:
-            rejections.append(outcome)
-    return EvaluatedFiles(name, tuple(candidates), tuple(rejections), len(target.tags))
+    return [_quick_version(filename, name) for filename in filenames_of(files)]
+
+
+@lru_cache(maxsize=65536)
+def _quick_version(filename: str, project: NormalizedName) -> Version | None:
+    """The version a file name states, cheaply; None when it cannot be read that way."""
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        return _version(parts[1]) if len(parts) in (5, 6) else None
+    stem, _ = _splitext(filename)
+    text = _version_from_stem(stem, project)
+    return None if text is None else _version(_EGG_PYTHON.sub("", text))
+
+
+@lru_cache(maxsize=65536)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def select(
-    evaluated: EvaluatedFiles, specifier: SpecifierSet, policy: FinderPolicy
+    evaluation: ProjectEvaluation,
+    specifier: SpecifierSet,
+    policy: FinderPolicy,
+    *,
+    complete: bool = False,
 ) -> FinderResult:
-    """Apply a requirement's specifier, pip's ranking and the yanked rule."""
-    applicable, excluded, implicit = _applicable(evaluated.candidates, specifier, policy)
-    ranked = sorted(applicable, key=lambda c: _sort_key(c, policy, evaluated.tag_count))
+    """Apply a requirement's specifier, pip's ranking and the yanked rule.
+
+    With ``complete`` (or when nothing matches) every file is judged, so that the result
+    carries all of pip's candidates and rejections.
+    """
+    candidates, rejections = evaluation.partial(specifier)
+    applicable, excluded, implicit = _applicable(candidates, specifier, policy)
+    ranked = sorted(applicable, key=lambda c: _sort_key(c, policy, evaluation.tag_count))
     best, skipped = _pick(ranked, specifier)
+    if complete or best is None:
+        candidates, rejections = evaluation.complete()
+        _, excluded, _ = _applicable(candidates, specifier, policy)
     return FinderResult(
-        project=evaluated.project,
-        candidates=evaluated.candidates,
+        project=evaluation.project,
+        candidates=tuple(candidates),
         applicable=tuple(ranked),
-        rejections=(*evaluated.rejections, *excluded, *skipped),
+        rejections=(*rejections, *excluded, *skipped),
         best=best,
         prereleases_implicit=implicit,
     )
@@ -444,6 +520,61 @@ def resolver_order(result: FinderResult, specifier: SpecifierSet) -> list[Candid
     return ordered
 
 
+def _best_of_version(
+    candidates: Sequence[Candidate], policy: FinderPolicy, tag_count: int
+) -> Candidate:
+    # reversed(sorted(...)) as the resolver walks it: among equal keys the last file wins.
+    return max(reversed(candidates), key=lambda c: _sort_key(c, policy, tag_count))
+
+
+def iter_resolver_candidates(
+    evaluation: ProjectEvaluation, specifier: SpecifierSet, policy: FinderPolicy
+) -> Iterator[Candidate]:
+    """:func:`resolver_order`, lazily: one candidate per version, best first, judging
+    only the files of the versions reached.
+
+    Equivalent to ``resolver_order(select(...))`` because pip's sort key puts yanked
+    files after all others and otherwise orders by version before tags. With
+    ``--prefer-binary`` or ``--hash`` the key is different, so the eager path is used.
+    """
+    if policy.prefer_binary or policy.hashes:
+        yield from resolver_order(select(evaluation, specifier, policy), specifier)
+        return
+    allow = policy.allow_prereleases
+    if allow is None and specifier.prereleases:
+        allow = True
+    yielded = False
+    any_final = False
+    yanked: list[Candidate] = []
+    for version in evaluation.versions_newest_first(specifier):
+        if version.is_prerelease and not allow:
+            continue
+        found = evaluation.candidates_of(version)
+        any_final = any_final or bool(found)
+        usable = [c for c in found if not c.file.yanked]
+        yanked += [c for c in found if c.file.yanked]
+        if usable:
+            yielded = True
+            yield _best_of_version(usable, policy, evaluation.tag_count)
+    if allow is None and not any_final:
+        # packaging's rule: with no final release at all, pre-releases are taken.
+        for version in evaluation.versions_newest_first(specifier):
+            if not version.is_prerelease:
+                continue
+            found = evaluation.candidates_of(version)
+            usable = [c for c in found if not c.file.yanked]
+            yanked += [c for c in found if c.file.yanked]
+            if usable:
+                yielded = True
+                yield _best_of_version(usable, policy, evaluation.tag_count)
+    if not yielded and yanked and is_pinned(specifier):
+        by_version: dict[Version, list[Candidate]] = {}
+        for candidate in yanked:
+            by_version.setdefault(candidate.version, []).append(candidate)
+        for version in sorted(by_version, reverse=True):
+            yield _best_of_version(by_version[version], policy, evaluation.tag_count)
+
+
 def find_best(
     project: str,
     files: Sequence[DistributionFile],
@@ -457,4 +588,4 @@ def find_best(
     equally ranked files are broken by it exactly as pip breaks them.
     """
     policy = policy or FinderPolicy()
-    return select(evaluate_files(project, files, target, policy), specifier, policy)
+    return select(ProjectEvaluation(project, files, target, policy), specifier, policy)

@@ -28,6 +28,7 @@ class Outcome(StrEnum):
     SDIST = "sdist"  # downloads the sdist and builds it in the image
     NO_MATCH = "no-match"  # "No matching distribution found"
     SKIPPED = "skipped"  # the requirement's environment marker is false on the target
+    NOT_ON_INDEX = "not-on-index"  # a URL, path, VCS or editable requirement: needs a build
 
 
 class ReasonCode(StrEnum):
@@ -55,6 +56,10 @@ class ReasonCode(StrEnum):
     PIP_HOST_MARKERS = "pip-host-markers"
     NEWER_RELEASE_HAS_WHEEL = "newer-release-has-wheel"
     CONSTRAINED = "constrained"
+    NOT_ON_INDEX = "not-on-index"
+    DEPENDENCIES_ASSUMED = "dependencies-assumed"
+    DEPENDENCIES_UNKNOWN = "dependencies-unknown"
+    RESOLUTION_IMPOSSIBLE = "resolution-impossible"
 
 
 def _json_value(value: object) -> Any:
@@ -155,6 +160,18 @@ _MESSAGES: Mapping[ReasonCode, Callable[[Mapping[str, object]], str]] = {
         "'{marker}' is {host_value}: it would {pip_action} this requirement"
     ),
     ReasonCode.CONSTRAINED: lambda data: "narrowed by the constraint(s) " + "; ".join(_lines(data)),
+    ReasonCode.NOT_ON_INDEX: _fmt(
+        "a {kind} requirement ({location}) is not on an index: what pip does with it cannot "
+        "be predicted without a build"
+    ),
+    ReasonCode.DEPENDENCIES_ASSUMED: _fmt(
+        "the sdist's dependencies are not static; those of {wheel} (same release, another "
+        "platform) are assumed"
+    ),
+    ReasonCode.DEPENDENCIES_UNKNOWN: _fmt(
+        "the dependencies of {file} are unknown without running its build backend"
+    ),
+    ReasonCode.RESOLUTION_IMPOSSIBLE: _fmt("pip stops on {target}: {message}"),
     ReasonCode.NEWER_RELEASE_HAS_WHEEL: _fmt(
         "{project} {version} is the nearest release with a wheel for this target"
     ),
@@ -192,6 +209,8 @@ class Report:
     results: tuple[Result, ...]
     #: The (redacted) index pages and find-links locations that were read.
     sources: tuple[str, ...] = ()
+    #: Network figures of the run (requests, bytes_received, cache_hits), when measured.
+    stats: Mapping[str, int] | None = None
 
     @property
     def exit_code(self) -> int:

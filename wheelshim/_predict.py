@@ -13,7 +13,7 @@ from packaging.version import Version
 from wheelshim._coverage import ReleaseCoverage, file_version, release_coverage
 from wheelshim._finder import Candidate, FinderResult, Rejection, RejectionCode
 from wheelshim._legacy import pip23_version_order
-from wheelshim._models import ProjectFiles
+from wheelshim._models import ProjectFiles, filenames_of
 from wheelshim._outcome import Outcome, Reason, ReasonCode, Result
 from wheelshim._platforms import MismatchKind
 from wheelshim._target import Target
@@ -137,7 +137,7 @@ def _release_of_interest(
     specifier admits among all files (whatever their tags)."""
     if finder.best is not None:
         return finder.best.version
-    versions = {file_version(file.filename, finder.project) for file in files.files}
+    versions = {file_version(name, finder.project) for name in filenames_of(files.files)}
     admitted = [v for v in versions if v is not None and specifier.contains(v, prereleases=True)]
     return max(admitted) if admitted else None
 
@@ -281,7 +281,11 @@ def _no_match_reasons(
         return reasons
     if _release_of_interest(finder, files, specifier) is None:
         known = sorted(
-            {v for f in files.files if (v := file_version(f.filename, files.project)) is not None}
+            {
+                v
+                for name in filenames_of(files.files)
+                if (v := file_version(name, files.project)) is not None
+            }
         )
         reasons.append(
             _reason(
@@ -314,7 +318,9 @@ def outcome_from_finder(
     if best is None or not best.is_wheel:
         if release is not None:
             reasons.extend(
-                _coverage_reasons(release_coverage(finder.project, files.files, release), target)
+                _coverage_reasons(
+                    release_coverage(finder.project, filenames_of(files.files), release), target
+                )
             )
         release_rejections = _release_rejections(finder, release)
         reasons.extend(_mismatch_reasons(release_rejections))

@@ -13,21 +13,24 @@ from wheelshim._outcome import Outcome, Reason, ReasonCode, Report, Result
 from wheelshim._redact import redact_url
 from wheelshim._target import Target
 
-__all__ = ["JSON_SCHEMA_VERSION", "render_json", "render_markdown", "render_text", "report_json"]
+__all__ = [
+    "JSON_SCHEMA_VERSION",
+    "render_json",
+    "render_markdown",
+    "render_matrix",
+    "render_text",
+    "report_json",
+]
 
 JSON_SCHEMA_VERSION = 1
 
-_VERDICT = {
-    Outcome.WHEEL: "wheel",
-    Outcome.SDIST: "sdist",
-    Outcome.NO_MATCH: "no-match",
-    Outcome.SKIPPED: "skipped",
-}
+_VERDICT = {outcome: str(outcome) for outcome in Outcome}
 _OUTCOME_WORDS = {
     Outcome.WHEEL: "installs the wheel",
     Outcome.SDIST: "builds from source",
     Outcome.NO_MATCH: "pip fails: No matching distribution found",
     Outcome.SKIPPED: "not installed: its marker is false on this target",
+    Outcome.NOT_ON_INDEX: "not on an index: cannot be predicted without a build",
 }
 # Codes whose message repeats what the outcome line already shows.
 _OBVIOUS = frozenset({ReasonCode.WHEEL_CHOSEN, ReasonCode.SDIST_CHOSEN})
@@ -73,6 +76,7 @@ def report_json(report: Report, errors: Iterable[tuple[str, str]] = ()) -> dict[
         "targets": [target_json(target) for target in report.targets],
         "results": [result_json(result) for result in report.results],
         "sources": [redact_url(source) for source in report.sources],
+        "stats": dict(report.stats) if report.stats is not None else None,
         "errors": [{"project": project, "message": message} for project, message in errors],
     }
 
@@ -115,8 +119,50 @@ def _result_line(result: Result, width: int) -> str:
     return f"  {result.target.id:<{width}}  {_VERDICT[result.outcome]:<8}  {detail}".rstrip()
 
 
+def _is_resolved(report: Report) -> bool:
+    return any(len(result.via) > 1 for result in report.results)
+
+
+def _cell(result: Result | None) -> str:
+    if result is None:
+        return "-"
+    version = f" {result.version}" if result.version else ""
+    return f"{_VERDICT[result.outcome]}{version}"
+
+
+def render_matrix(report: Report, *, verbose: bool = False) -> str:
+    """Packages down, targets across; then every cell that is not a wheel, explained,
+    with the dependency path that brought the package in."""
+    projects = list(dict.fromkeys(result.project for result in report.results))
+    by_cell = {(r.project, r.target.id): r for r in report.results}
+    header = ["package", *(target.id for target in report.targets)]
+    rows = [header] + [
+        [project, *(_cell(by_cell.get((project, t.id))) for t in report.targets)]
+        for project in projects
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in rows]  # fmt: skip
+    problems = [
+        r for r in report.results if verbose or r.outcome not in (Outcome.WHEEL, Outcome.SKIPPED)
+    ]
+    if problems:
+        lines += ["", "not installed from a wheel:" if not verbose else "details:"]
+    for result in problems:
+        path = " → ".join(result.via)
+        lines.append(f"  {result.project} on {result.target.id}: {_OUTCOME_WORDS[result.outcome]}"
+                     + (f" ({result.file.filename})" if result.file else ""))  # fmt: skip
+        lines.append(f"      via: {path}")
+        lines.extend(_explanation_lines(result))
+    lines += ["", *_target_notes(report.targets)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def render_text(report: Report, *, verbose: bool = False) -> str:
-    """Readable text: per requirement, one line per target, then the reasons."""
+    """Readable text. Resolved sets: a matrix (see :func:`render_matrix`). Otherwise per
+    requirement, one line per target, then the reasons."""
+    if _is_resolved(report):
+        return render_matrix(report, verbose=verbose)
     width = max((len(target.id) for target in report.targets), default=10)
     lines: list[str] = []
     for requirement in _requirements_in_order(report.results):
@@ -144,25 +190,38 @@ def _target_notes(targets: Sequence[Target]) -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
-    """A Markdown table (requirements down, targets across) and the reasons below it."""
-    header = ["requirement", *(f"`{target.id}`" for target in report.targets)]
+    """A Markdown table (requirements or packages down, targets across) and, below it,
+    every result that is not a wheel with its dependency path and reasons."""
+    resolved = _is_resolved(report)
+
+    def key(result: Result) -> str:
+        return result.project if resolved else result.requirement
+
+    header = ["package" if resolved else "requirement", *(f"`{t.id}`" for t in report.targets)]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    by_cell = {(key(r), r.target.id): r for r in report.results}
     details: list[str] = []
-    for requirement in _requirements_in_order(report.results):
-        results = report.for_requirement(requirement)
-        cells = [f"`{requirement}`", *(_markdown_cell(result) for result in results)]
-        rows.append("| " + " | ".join(cells) + " |")
+    for label in dict.fromkeys(key(r) for r in report.results):
+        results = [by_cell[(label, t.id)] for t in report.targets if (label, t.id) in by_cell]
+        rows.append("| " + " | ".join([f"`{label}`", *map(_markdown_cell, results)]) + " |")
         for result in results:
-            if result.outcome in (Outcome.SDIST, Outcome.NO_MATCH):
-                details.append(
-                    f"- **{requirement}** on `{result.target.id}`: {_OUTCOME_WORDS[result.outcome]}"
-                )
-                details.extend(f"  - pip: `{line}`" for line in _pip_lines(result.reasons))
-                details.extend(f"  - {message}" for message in _shown_reasons(result.reasons))
+            if result.outcome in (Outcome.WHEEL, Outcome.SKIPPED):
+                continue
+            words = _OUTCOME_WORDS[result.outcome]
+            via = f" (via {' → '.join(result.via)})" if resolved else ""
+            details.append(f"- **{label}** on `{result.target.id}`: {words}{via}")
+            details.extend(f"  - pip: `{line}`" for line in _pip_lines(result.reasons))
+            details.extend(f"  - {message}" for message in _shown_reasons(result.reasons))
     return "\n".join([*rows, "", *details]).rstrip() + "\n"
 
 
 def _markdown_cell(result: Result) -> str:
-    marks = {Outcome.WHEEL: "✅", Outcome.SDIST: "🛠", Outcome.NO_MATCH: "❌", Outcome.SKIPPED: "—"}
+    marks = {
+        Outcome.WHEEL: "✅",
+        Outcome.SDIST: "🛠",
+        Outcome.NO_MATCH: "❌",
+        Outcome.SKIPPED: "—",
+        Outcome.NOT_ON_INDEX: "❓",
+    }
     name = f" `{result.file.filename}`" if result.file else ""
     return f"{marks[result.outcome]} {_VERDICT[result.outcome]}{name}"

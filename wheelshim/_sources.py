@@ -29,7 +29,7 @@ import re
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -42,7 +42,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from wheelshim._config import IndexSettings
 from wheelshim._exceptions import IndexUnreachable
 from wheelshim._http import HttpClient, HttpResponse, is_secure_origin
-from wheelshim._models import DistributionFile, ProjectFiles
+from wheelshim._models import DistributionFile, FileList, ProjectFiles
 from wheelshim._redact import redact_url
 
 __all__ = [
@@ -65,6 +65,7 @@ _JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 _API_TYPES = ("text/html", "application/vnd.pypi.simple.v1+html", _JSON_TYPE)
 # pip's _SUPPORTED_HASHES, strongest first.
 _SUPPORTED_HASHES = ("sha512", "sha384", "sha256", "sha224", "sha1", "md5")
+_SUPPORTED_HASH_SET = frozenset(_SUPPORTED_HASHES)
 _HASH_FRAGMENT = re.compile(r"[#&](" + "|".join(_SUPPORTED_HASHES) + r")=([^&]*)")
 _EGG_FRAGMENT = re.compile(r"[#&]egg=([^&]*)")
 _RESERVED_IN_PATH = re.compile("(@|%2F)", re.IGNORECASE)
@@ -108,6 +109,11 @@ def _ensure_quoted_url(url: str) -> str:
 
 
 def _filename(url: str) -> str:
+    if _PLAIN_ABSOLUTE.match(url) and "%" not in url:
+        path = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+        after_scheme = path.split("://", 1)[1]
+        if "/" in after_scheme:  # a path after the host: its last segment is the name
+            return path.rsplit("/", 1)[1]
     parts = urllib.parse.urlsplit(url)
     name = posixpath.basename(urllib.parse.unquote(parts.path).rstrip("/"))
     if name:
@@ -178,8 +184,9 @@ def _make_file(
 # --- parsing ------------------------------------------------------------------------
 
 
-def parse_json_page(content: bytes, page_url: str) -> tuple[DistributionFile, ...]:
-    """The files of a PEP 691 JSON project page, in page order (pip's ``Link.from_json``).
+def parse_json_page(content: bytes, page_url: str) -> FileList:
+    """The files of a PEP 691 JSON project page, in pip's order (``Link.from_json``,
+    repeated URLs dropped, ``#egg=`` links last), each record built on first access.
 
     Relative URLs are resolved against ``page_url``. ``yanked`` may be ``true`` or a
     reason; ``core-metadata`` (or the older ``dist-info-metadata``) may be ``true`` or
@@ -196,8 +203,97 @@ def parse_json_page(content: bytes, page_url: str) -> tuple[DistributionFile, ..
     entries = data.get("files", []) if isinstance(data, dict) else []
     if not isinstance(entries, list):
         entries = []
-    files = (_json_file(entry, page_url, shown) for entry in entries if isinstance(entry, dict))
-    return tuple(file for file in files if file is not None)
+    plain: list[tuple[str, Mapping[str, object]]] = []
+    eggs: list[tuple[str, Mapping[str, object]]] = []
+    seen: set[str] = set()
+    for entry in entries:
+        located = _locate_json_entry(entry, page_url)
+        if located is None or located[1] in seen:
+            continue
+        filename, url = located
+        seen.add(url)
+        is_egg = "#" in url and _EGG_FRAGMENT.search(url) is not None
+        (eggs if is_egg else plain).append((filename, entry))
+    ordered = plain + eggs
+
+    def build(index: int) -> DistributionFile:
+        entry = ordered[index][1]
+        made = _plain_json_file(entry, shown) or _json_file(entry, page_url, shown)
+        assert made is not None  # entries without a URL were left out above
+        return made
+
+    return FileList([name for name, _ in ordered], build)
+
+
+def _locate_json_entry(entry: object, page_url: str) -> tuple[str, str] | None:
+    """(file name, absolute URL) of an entry, cheaply; None for an entry without a URL."""
+    if not isinstance(entry, dict):
+        return None
+    href = entry.get("url")
+    if not isinstance(href, str) or not href:
+        return None
+    filename = entry.get("filename")
+    if (
+        type(filename) is str
+        and href.startswith("https://")
+        and href.endswith("/" + filename)
+        and "%" not in href
+        and "#" not in href
+    ):
+        # The usual entry: the URL needs no resolving or quoting to serve as the key.
+        return filename, href
+    url = _absolute_url(href, page_url)
+    return _filename(url), url
+
+
+def _plain_json_file(entry: Mapping[str, object], origin: str) -> DistributionFile | None:
+    """The common entry (absolute URL ending in its file name, sha256 only, no metadata
+    advertised) built without URL parsing; None means: take the general path."""
+    href = entry.get("url")
+    filename = entry.get("filename")
+    hashes = entry.get("hashes")
+    if (
+        type(href) is not str
+        or type(filename) is not str
+        or not href.endswith("/" + filename)
+        or not href.startswith("https://")
+        or not _PLAIN_ABSOLUTE.match(href)
+        or "%" in href
+        or "core-metadata" in entry
+        or "dist-info-metadata" in entry
+        or type(hashes) is not dict
+        or not hashes.keys() <= _SUPPORTED_HASH_SET
+        or not all(type(value) is str for value in hashes.values())
+    ):
+        return None
+    yanked = entry.get("yanked")
+    requires_python = entry.get("requires-python")
+    size = entry.get("size")
+    upload_time = entry.get("upload-time")
+    return DistributionFile(
+        filename=filename,
+        url=href,
+        origin=origin,
+        hashes=MappingProxyType(hashes) if hashes else _EMPTY,
+        requires_python=requires_python
+        if type(requires_python) is str and requires_python
+        else None,
+        yanked=bool(yanked),
+        yanked_reason=yanked if type(yanked) is str and yanked else None,
+        size=size if type(size) is int else None,
+        upload_time=upload_time if type(upload_time) is str else None,
+    )
+
+
+# An absolute URL that needs no quoting: the usual case, parsed without urllib (pages of
+# large projects list thousands of files, and urllib dominated the parsing time).
+_PLAIN_ABSOLUTE = re.compile(r"^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=-]+$")
+
+
+def _absolute_url(href: str, page_url: str) -> str:
+    if _PLAIN_ABSOLUTE.match(href):
+        return href
+    return _ensure_quoted_url(urllib.parse.urljoin(page_url, href))
 
 
 def _json_file(entry: Mapping[str, object], page_url: str, origin: str) -> DistributionFile | None:
@@ -219,7 +315,7 @@ def _json_file(entry: Mapping[str, object], page_url: str, origin: str) -> Distr
     size = entry.get("size")
     upload_time = entry.get("upload-time")
     return _make_file(
-        _ensure_quoted_url(urllib.parse.urljoin(page_url, href)),
+        _absolute_url(href, page_url),
         origin,
         hashes=_supported_hashes(hashes) if isinstance(hashes, dict) else _EMPTY,
         requires_python=requires_python if isinstance(requires_python, str) else None,
@@ -308,7 +404,7 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return next((v for k, v in headers.items() if k.lower() == lowered), "")
 
 
-def parse_page(response: HttpResponse) -> tuple[DistributionFile, ...] | None:
+def parse_page(response: HttpResponse) -> Sequence[DistributionFile] | None:
     """The files of a simple-API page, parsed by its ``Content-Type``.
 
     Returns ``None`` when the content type is neither JSON nor HTML (pip skips such
@@ -331,7 +427,7 @@ class _Collected:
     """What one location contributed: file links, page links, and what was read."""
 
     file_links: tuple[DistributionFile, ...] = ()
-    page_files: tuple[DistributionFile, ...] = ()
+    page_files: Sequence[DistributionFile] = ()
     pages: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
 
@@ -340,7 +436,7 @@ class _Collected:
         parts = list(parts)
         return _Collected(
             file_links=tuple(itertools.chain.from_iterable(p.file_links for p in parts)),
-            page_files=tuple(itertools.chain.from_iterable(p.page_files for p in parts)),
+            page_files=FileList.concat(p.page_files for p in parts),
             pages=tuple(itertools.chain.from_iterable(p.pages for p in parts)),
             missing=tuple(itertools.chain.from_iterable(p.missing for p in parts)),
         )
@@ -365,7 +461,8 @@ def _dedupe_pages(files: Iterable[DistributionFile]) -> tuple[DistributionFile, 
         if file.url in seen:
             continue
         seen.add(file.url)
-        (eggs if _EGG_FRAGMENT.search(file.url) else plain).append(file)
+        is_egg = "#" in file.url and _EGG_FRAGMENT.search(file.url) is not None
+        (eggs if is_egg else plain).append(file)
     return (*plain, *eggs)
 
 
@@ -459,7 +556,9 @@ class PackageSources:
         )
         return ProjectFiles(
             project=project,
-            files=(*_dedupe_pages(file_links), *find_links.page_files, *indexes.page_files),
+            files=FileList.concat(
+                [_dedupe_pages(file_links), find_links.page_files, indexes.page_files]
+            ),
             pages=(*find_links.pages, *indexes.pages),
             missing=(*find_links.missing, *indexes.missing),
         )
@@ -556,7 +655,9 @@ class PackageSources:
                 "application/vnd.pypi.simple.v1+html, and text/html",
             )
             return _Collected()
-        return _Collected(page_files=_dedupe_pages(files), pages=(shown,))
+        if not isinstance(files, FileList):  # JSON pages come de-duplicated already
+            files = FileList.of(_dedupe_pages(files))
+        return _Collected(page_files=files, pages=(shown,))
 
     def _warn_ignored(self, location: str, why: str) -> None:
         self._warn_once(location, f"Location '{redact_url(location)}' is ignored: {why}.")
