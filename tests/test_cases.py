@@ -61,6 +61,7 @@ def _options(case: dict[str, Any], index_url: str) -> ExplainOptions:
     return ExplainOptions(
         index=IndexOptions(index_url=index_url),
         no_deps=True,
+        advise=False,
         formats=tuple(formats),
         pre=bool(raw.get("pre")),
         prefer_binary=bool(raw.get("prefer_binary")),

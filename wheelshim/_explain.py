@@ -59,6 +59,8 @@ class ExplainOptions:
     project_file: str | None = None
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    #: Read sdists for their build needs and offer checked fixes (costs downloads).
+    advise: bool = True
     formats: tuple[tuple[str, str], ...] = ()
     prefer_binary: bool = False
     pre: bool = False
@@ -307,14 +309,20 @@ def explain_no_deps(
     environ = os.environ if options.environ is None else options.environ
     sources, settings, client = open_sources(options)
     constraints = {**load_constraints(settings.constraints, environ), **(extra_constraints or {})}
+    policy = policy_for(options, settings)
     with client:
         run = run_explain(
             [constrain(requirement, constraints) for requirement in requirements],
             targets,
             sources,
-            policy_for(options, settings),
+            policy,
             sources.describe(),
         )
+        if options.advise:
+            from wheelshim._advice import Advisor
+
+            advised = Advisor(sources, client, targets, policy).advise(run.report.results)
+            run = ExplainRun(replace(run.report, results=tuple(advised)), run.errors)
         stats = client.stats
     report = replace(
         run.report,

@@ -16,6 +16,7 @@ from wheelshim._models import DistributionFile
 from wheelshim._target import Target
 
 if TYPE_CHECKING:
+    from wheelshim._advice import BuildReport, Fix
     from wheelshim._finder import FinderResult
 
 __all__ = ["Outcome", "Reason", "ReasonCode", "Report", "Result"]
@@ -194,6 +195,10 @@ class Result:
     finder: FinderResult | None = field(default=None, repr=False, compare=False)
     #: The dependency path that brought the requirement in (top level: just itself).
     via: tuple[str, ...] = ()
+    #: For an sdist: what building it needs and whether it builds in the target's image.
+    build: BuildReport | None = field(default=None, compare=False)
+    #: For anything not a wheel: the ways to make it install, each checked where possible.
+    fixes: tuple[Fix, ...] = field(default=(), compare=False)
 
     @property
     def ok(self) -> bool:

@@ -9,6 +9,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from wheelshim._advice import BuildReport
+from wheelshim._buildneeds import BuildReason
 from wheelshim._outcome import Outcome, Reason, ReasonCode, Report, Result
 from wheelshim._redact import redact_url
 from wheelshim._target import Target
@@ -66,6 +68,8 @@ def result_json(result: Result) -> dict[str, Any]:
         "matched_tag": result.matched_tag,
         "via": list(result.via),
         "reasons": [reason.as_json() for reason in result.reasons],
+        **({"build": result.build.as_json()} if result.build is not None else {}),
+        **({"fixes": [fix.as_json() for fix in result.fixes]} if result.fixes else {}),
     }
 
 
@@ -111,7 +115,87 @@ def _pip_lines(reasons: Iterable[Reason]) -> list[str]:
 def _explanation_lines(result: Result) -> list[str]:
     lines = [f"      pip: {line}" for line in _pip_lines(result.reasons)]
     lines.extend(f"      - {message}" for message in _shown_reasons(result.reasons))
+    lines.extend(_build_lines(result))
+    if result.fixes:
+        lines.append("      fixes:")
+        for number, fix in enumerate(result.fixes, start=1):
+            mark = "   [checked]" if fix.checked else ""
+            lines.append(f"        {number}. {fix.kind}: {fix.summary}{mark}")
+            lines.extend(f"             {line}" for line in fix.lines)
     return lines
+
+
+def _build_lines(result: Result) -> list[str]:
+    build = result.build
+    if build is None:
+        return []
+    if build.needs is None or build.prediction is None:
+        return [f"      build: unknown ({build.problem})"]
+    lines = [
+        f"      build: {_build_summary(build)}; in {build.image}: {build.prediction.result.value}"
+    ]
+    lines.extend(
+        f"        ! {_build_reason_words(r)}" for r in build.prediction.reasons if r.blocking
+    )
+    full = build.full_image
+    if full is not None and full.reasons != build.prediction.reasons:
+        remaining = [_short_reason(r) for r in full.reasons if r.blocking]
+        left = f": {'; '.join(remaining)}" if remaining else ""
+        lines.append(
+            f"        in {full.image.name} (compilers included): {full.result.value}{left}"
+        )
+    return lines
+
+
+_SOURCE_EVIDENCE = (
+    "compiled source named by the build",
+    "compiled source files in the archive",
+    "Rust crate built by the backend",
+)
+
+
+def _build_summary(build: BuildReport) -> str:
+    needs = build.needs
+    assert needs is not None
+    if not needs.compiler_needed:
+        return "pure Python" if not needs.languages else "compiled part is optional"
+    languages = "/".join(language.value for language in needs.languages)
+    sources = [e for e in needs.evidence if e.why.value in _SOURCE_EVIDENCE]
+    where = f" ({sources[0].detail or sources[0].file})" if sources else ""
+    return f"compiles {languages}{where}"
+
+
+def _short_reason(reason: BuildReason) -> str:
+    if reason.breakage is not None:
+        return f"the {reason.breakage.evidence.detail or reason.breakage.kind.value} breakage"
+    return _build_reason_words(reason)
+
+
+def _build_reason_words(reason: BuildReason) -> str:
+    if reason.breakage is not None:
+        breakage = reason.breakage
+        evidence = breakage.evidence
+        place = f"{evidence.file}:{evidence.line}" if evidence.line else evidence.file
+        pin = breakage.fix.constraint
+        hint = (
+            f"; pin {pin} for the build (PIP_BUILD_CONSTRAINT, or PIP_CONSTRAINT before pip 26.2)"
+            if pin
+            else ""
+        )
+        return f"fails before any compiler runs: {evidence.describe()} ({place}){hint}"
+    subject = (
+        reason.toolchain.value
+        if reason.toolchain
+        else reason.library.value
+        if reason.library
+        else ""
+    )
+    add = f": add {' '.join(reason.packages)}" if reason.packages else ""
+    words = {
+        "missing_toolchain": f"no {subject} compiler in the image",
+        "missing_library": f"no {subject} headers in the image",
+    }
+    return words.get(reason.kind.value, f"{reason.kind.value} {subject}") + add
 
 
 def _result_line(result: Result, width: int) -> str:
@@ -141,8 +225,10 @@ def render_matrix(report: Report, *, verbose: bool = False) -> str:
         for project in projects
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in rows]  # fmt: skip
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     problems = [
         r for r in report.results if verbose or r.outcome not in (Outcome.WHEEL, Outcome.SKIPPED)
     ]
@@ -150,8 +236,10 @@ def render_matrix(report: Report, *, verbose: bool = False) -> str:
         lines += ["", "not installed from a wheel:" if not verbose else "details:"]
     for result in problems:
         path = " → ".join(result.via)
-        lines.append(f"  {result.project} on {result.target.id}: {_OUTCOME_WORDS[result.outcome]}"
-                     + (f" ({result.file.filename})" if result.file else ""))  # fmt: skip
+        lines.append(
+            f"  {result.project} on {result.target.id}: {_OUTCOME_WORDS[result.outcome]}"
+            + (f" ({result.file.filename})" if result.file else "")
+        )
         lines.append(f"      via: {path}")
         lines.extend(_explanation_lines(result))
     lines += ["", *_target_notes(report.targets)]

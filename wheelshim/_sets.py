@@ -17,6 +17,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from wheelshim._advice import Advisor
 from wheelshim._config import IndexOptions
 from wheelshim._explain import (
     ExplainOptions,
@@ -205,6 +206,8 @@ def explain_inputs(
             results, errors = _resolve_all(context, inputs, targets)
         finally:
             context.close()
+        if options.advise:
+            results = Advisor(sources, client, targets, context.policy).advise(results)
         stats = client.stats
     report = Report(
         targets=tuple(targets),
