@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from wheelshim._api import explain
+from wheelshim._api import coverage, explain
 from wheelshim._config import IndexOptions
 from wheelshim._exceptions import (
     ArchiveError,
@@ -56,6 +56,7 @@ __all__ = [
     "TargetOptions",
     "WheelshimError",
     "__version__",
+    "coverage",
     "explain",
     "render_json",
     "render_markdown",

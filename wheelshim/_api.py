@@ -5,23 +5,29 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from wheelshim._exceptions import IndexUnreachable
+from packaging.requirements import InvalidRequirement as InvalidRequirementError
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from wheelshim._coverage import CoverageReport, coverage_report
+from wheelshim._exceptions import IndexUnreachable, InputError, InvalidRequirement
 from wheelshim._explain import (
     ExplainOptions,
     ExplainRun,
     ParsedRequirement,
     explain_no_deps,
+    open_sources,
     pip_compatible_text,
     policy_for,
     run_explain,
 )
 from wheelshim._inputs import InputSet, read_inputs
-from wheelshim._models import FileSource
+from wheelshim._models import FileSource, filenames_of
 from wheelshim._outcome import Report
 from wheelshim._sets import direct_results, explain_inputs
 from wheelshim._target import Target
 
-__all__ = ["explain", "explain_run", "read_all_inputs"]
+__all__ = ["coverage", "explain", "explain_run", "read_all_inputs"]
 
 
 def read_all_inputs(requirements: Sequence[str], options: ExplainOptions) -> InputSet:
@@ -101,3 +107,35 @@ def explain(
         first = run.errors[0]
         raise IndexUnreachable(f"{first.project}: {first.message}")
     return run.report
+
+
+def coverage(requirement: str, options: ExplainOptions | None = None) -> CoverageReport:
+    """Which platforms and Pythons a release has wheels for (``PROJECT`` or ``PROJECT==V``).
+
+    The release is the pinned one, else the newest final release. Raises
+    :class:`InvalidRequirement` for anything but a name with an optional ``==`` pin, and
+    :class:`InputError` when the project or release has no files on the index.
+    """
+    options = options or ExplainOptions()
+    name, version = _coverage_target(requirement)
+    sources, _, client = open_sources(options)
+    with client:
+        files = sources.project_files(name)
+    report = coverage_report(name, filenames_of(files.files), version)
+    if report is None:
+        shown = f"{name}=={version}" if version else name
+        raise InputError(f"no files for {shown} on the index: check the name and version")
+    return report
+
+
+def _coverage_target(requirement: str) -> tuple[str, Version | None]:
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirementError:
+        parsed = None
+    pins = [s for s in parsed.specifier if s.operator == "=="] if parsed else []
+    if parsed is None or parsed.url or len(pins) != len(list(parsed.specifier)) or len(pins) > 1:
+        raise InvalidRequirement(
+            f"invalid project {requirement!r}: give a name, optionally pinned (numpy==1.26.4)"
+        )
+    return parsed.name, Version(pins[0].version) if pins else None

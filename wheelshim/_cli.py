@@ -8,17 +8,24 @@ Exit status: 0 every requirement installs from a wheel (or is skipped by its mar
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from wheelshim import __version__
-from wheelshim._api import explain_run
+from wheelshim._api import coverage, explain_run
 from wheelshim._config import IndexOptions
 from wheelshim._exceptions import IndexUnreachable, InputError, WheelshimError
 from wheelshim._explain import ExplainOptions, ExplainRun
 from wheelshim._redact import redact_text
-from wheelshim._render import render_json, render_markdown, render_text
+from wheelshim._render import (
+    coverage_json,
+    render_coverage,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from wheelshim._target import DOCKER_PLATFORMS, TargetOptions, targets_from_options
 
 __all__ = ["main"]
@@ -37,6 +44,12 @@ examples:
   wheelshim explain numpy==1.21.0 --platform manylinux2014_aarch64 --python-version 39 \\
       --implementation cp --abi cp39 --only-binary=:all:
   wheelshim explain cryptography --image python:3.12-alpine --platform linux/arm64 --format json
+"""
+
+_COVERAGE_EXAMPLES = """\
+examples:
+  wheelshim coverage murmurhash==1.0.6
+  wheelshim coverage numpy --format json
 """
 
 _TAGS_EXAMPLES = """\
@@ -286,6 +299,23 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_target_options(tags)
+    cover = commands.add_parser(
+        "coverage",
+        help="which platforms and Pythons a release has wheels for",
+        description="A release's wheels by OS, architecture, libc and Python, the first "
+        "release that gained each platform, and the cibuildwheel settings that would add "
+        "the missing Linux wheels.",
+        epilog=_COVERAGE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cover.add_argument("project", metavar="PROJECT[==VERSION]")
+    _add_index_options(cover)
+    cover.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default), json for tools",
+    )
     return parser
 
 
@@ -352,6 +382,34 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_INDEX if run.errors else run.report.exit_code
 
 
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    report = coverage(args.project, _index_only_options(args))
+    if args.format == "json":
+        print(json.dumps(coverage_json(report), indent=2, ensure_ascii=False))
+    else:
+        print(render_coverage(report), end="")
+    return 0
+
+
+def _index_only_options(args: argparse.Namespace) -> ExplainOptions:
+    return ExplainOptions(
+        index=IndexOptions(
+            index_url=args.index_url,
+            extra_index_urls=tuple(args.extra_index_url),
+            find_links=tuple(args.find_links),
+            no_index=args.no_index,
+            trusted_hosts=tuple(args.trusted_host),
+            cert=args.cert,
+            timeout=args.timeout,
+            retries=args.retries,
+            isolated=args.isolated,
+        ),
+        offline=args.offline,
+        refresh=args.refresh,
+        cache_dir=args.cache_dir,
+    )
+
+
 def _cmd_tags(args: argparse.Namespace) -> int:
     for target in targets_from_options(_target_options(args)):
         if len(args.platform) > 1 or args.image:
@@ -365,7 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see the module docstring)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"explain": _cmd_explain, "tags": _cmd_tags}[args.command]
+    handler = {"explain": _cmd_explain, "tags": _cmd_tags, "coverage": _cmd_coverage}[args.command]
     try:
         return handler(args)
     except IndexUnreachable as error:

@@ -11,12 +11,15 @@ from typing import Any
 
 from wheelshim._advice import BuildReport
 from wheelshim._buildneeds import BuildReason
+from wheelshim._coverage import CoverageReport
 from wheelshim._outcome import Outcome, Reason, ReasonCode, Report, Result
 from wheelshim._redact import redact_url
 from wheelshim._target import Target
 
 __all__ = [
     "JSON_SCHEMA_VERSION",
+    "coverage_json",
+    "render_coverage",
     "render_json",
     "render_markdown",
     "render_matrix",
@@ -313,3 +316,73 @@ def _markdown_cell(result: Result) -> str:
     }
     name = f" `{result.file.filename}`" if result.file else ""
     return f"{marks[result.outcome]} {_VERDICT[result.outcome]}{name}"
+
+
+def coverage_json(report: CoverageReport) -> dict[str, Any]:
+    """The JSON form of a coverage report."""
+    release = report.release
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "project": release.project,
+        "version": release.version,
+        "sdist": release.sdist,
+        "pythons": list(report.pythons),
+        "platforms": [
+            {
+                "os": g.os,
+                "arch": g.arch,
+                "libc": g.libc or None,
+                "label": g.label,
+                "min_libc": ".".join(map(str, g.min_libc)) if g.min_libc else None,
+                "pythons": list(g.interpreters),
+            }
+            for g in release.groups
+        ],
+        "trap_macos_arm64_without_linux_aarch64": report.trap,
+        "missing_linux": list(report.missing_linux),
+        "first_release_per_platform": [
+            {
+                "label": h.label,
+                "os": h.os,
+                "arch": h.arch,
+                "libc": h.libc or None,
+                "first_version": h.first_version,
+            }
+            for h in report.history
+        ],
+        "cibuildwheel": list(report.cibuildwheel),
+    }
+
+
+def render_coverage(report: CoverageReport) -> str:
+    """A table of the release's wheels: platforms down, Pythons across."""
+    release = report.release
+    pythons = list(report.pythons)
+    rows = [["platform", *pythons]]
+    for group in release.groups:
+        label = group.label + (
+            f" (glibc {group.min_libc[0]}.{group.min_libc[1]}+)"
+            if group.min_libc and group.libc == "glibc"
+            else ""
+        )
+        rows.append([label, *("✓" if p in group.interpreters else "·" for p in pythons)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [f"{release.project} {release.version}: wheels by platform and Python"]
+    lines += [
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+    lines.append(f"  sdist: {release.sdist or 'none'}")
+    if report.trap:
+        lines.append(
+            "  ! macOS arm64 wheels exist but no Linux aarch64 wheel: it installs on an "
+            "Apple Silicon Mac, and builds from source (or fails) in Docker there"
+        )
+    if report.missing_linux:
+        lines.append("  missing for Docker: " + ", ".join(report.missing_linux))
+    if report.history:
+        lines.append("  first release with a wheel for:")
+        lines += [f"    {h.label:<24} {h.first_version}" for h in report.history]
+    if report.cibuildwheel:
+        lines.append("  cibuildwheel settings that would add the missing wheels:")
+        lines += [f"    {setting}" for setting in report.cibuildwheel]
+    return "\n".join(lines) + "\n"
