@@ -251,6 +251,7 @@ def test_public_api_is_pinned() -> None:
         "ProjectFiles", "PythonSpec", "Reason", "ReasonCode", "Report", "Result", "Target",
         "TargetOptions", "WheelshimError", "__version__", "explain", "render_json",
         "render_markdown", "render_text", "report_json", "targets_from_options", "coverage",
+        "BuildReport", "Bump", "CoverageReport", "Fix", "FixKind", "UpgradePlan", "plan_upgrades",
     }  # fmt: skip
     for name in wheelshim.__all__:
         assert getattr(wheelshim, name) is not None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import wheelshim
 from wheelshim import ExplainOptions, Outcome, ReasonCode, Target
+from wheelshim._upgrade import plan_upgrades
 
 pytestmark = pytest.mark.live
 
@@ -34,3 +37,20 @@ def test_filprofiler_2022_05_0_is_no_match_on_arm64() -> None:
         amd.file.filename
         == "filprofiler-2022.5.0-cp39-cp39-manylinux_2_12_x86_64.manylinux2010_x86_64.whl"
     )
+
+
+def test_upgrade_write_on_the_old_pins_corpus_leaves_nothing_failing(tmp_path: Path) -> None:
+    """`upgrade --write` on paperless-ng's 2021 pins, then explain: everything installs
+    from a wheel (or a pure-Python sdist) on both targets, or the plan says why not."""
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+    path = tmp_path / "requirements.txt"
+    path.write_text((corpus / "old-paperless-ng-2021-06.txt").read_text())
+    plan = plan_upgrades(path, [ARM64, AMD64], ExplainOptions())
+    plan.write()
+    assert plan.complete, plan.remaining
+    assert {bump.project for bump in plan.bumps} >= {"httptools", "psycopg2-binary", "reportlab"}
+    report = wheelshim.explain(
+        [], [ARM64, AMD64], ExplainOptions(requirement_files=(str(path),), no_deps=True)
+    )
+    failing = [r for r in report.results if r.outcome is Outcome.NO_MATCH]
+    assert failing == []

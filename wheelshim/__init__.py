@@ -12,8 +12,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from wheelshim._advice import BuildReport, Fix, FixKind
 from wheelshim._api import coverage, explain
 from wheelshim._config import IndexOptions
+from wheelshim._coverage import CoverageReport
 from wheelshim._exceptions import (
     ArchiveError,
     ConfigurationError,
@@ -31,12 +33,18 @@ from wheelshim._outcome import Outcome, Reason, ReasonCode, Report, Result
 from wheelshim._render import render_json, render_markdown, render_text, report_json
 from wheelshim._tags import Libc
 from wheelshim._target import PythonSpec, Target, TargetOptions, targets_from_options
+from wheelshim._upgrade import Bump, UpgradePlan, plan_upgrades
 
 __all__ = [
     "ArchiveError",
+    "BuildReport",
+    "Bump",
     "ConfigurationError",
+    "CoverageReport",
     "DistributionFile",
     "ExplainOptions",
+    "Fix",
+    "FixKind",
     "IndexOptions",
     "IndexUnreachable",
     "InputError",
@@ -54,10 +62,12 @@ __all__ = [
     "Result",
     "Target",
     "TargetOptions",
+    "UpgradePlan",
     "WheelshimError",
     "__version__",
     "coverage",
     "explain",
+    "plan_upgrades",
     "render_json",
     "render_markdown",
     "render_text",

@@ -41,7 +41,14 @@ from wheelshim._models import DistributionFile, FileSource, ProjectFiles, filena
 from wheelshim._outcome import Outcome, Result
 from wheelshim._target import Target
 
-__all__ = ["Advisor", "BuildReport", "Fix", "FixKind", "default_image"]
+__all__ = [
+    "Advisor",
+    "BuildReport",
+    "Fix",
+    "FixKind",
+    "default_image",
+    "releases_nearest_first",
+]
 
 #: sdists larger than this are not downloaded for analysis (the prediction is unknown).
 MAX_SDIST_BYTES = 64 * 1024 * 1024
@@ -234,7 +241,8 @@ class Advisor:
         ]
         return tuple(fix for fix in found if fix is not None)
 
-    def _has_wheel_everywhere(self, files: ProjectFiles, version: Version) -> bool:
+    def has_wheel_everywhere(self, files: ProjectFiles, version: Version) -> bool:
+        """Whether pip takes a wheel of ``version`` on every target."""
         specifier = SpecifierSet(f"=={version}")
         for target in self.targets:
             best = find_best(files.project, files.files, specifier, target, self.policy).best
@@ -244,8 +252,8 @@ class Advisor:
 
     def _upgrade(self, result: Result, files: ProjectFiles) -> Fix | None:
         current = _current_version(result)
-        for version in _releases_nearest_first(files, current):
-            if not self._has_wheel_everywhere(files, version):
+        for version in releases_nearest_first(files, current):
+            if not self.has_wheel_everywhere(files, version):
                 continue
             requirement = f"{files.project}=={version}"
             resolves = (
@@ -354,7 +362,7 @@ def _specifier_of(result: Result) -> SpecifierSet:
     return SpecifierSet()
 
 
-def _releases_nearest_first(files: ProjectFiles, current: Version | None) -> list[Version]:
+def releases_nearest_first(files: ProjectFiles, current: Version | None) -> list[Version]:
     """Final releases, newer ones first (smallest step first), then older ones (nearest
     first). Without a current version: newest first."""
     versions = {

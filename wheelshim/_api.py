@@ -21,7 +21,7 @@ from wheelshim._explain import (
     policy_for,
     run_explain,
 )
-from wheelshim._inputs import InputSet, read_inputs
+from wheelshim._inputs import InputSet, entry_text, read_inputs
 from wheelshim._models import FileSource, filenames_of
 from wheelshim._outcome import Report
 from wheelshim._sets import direct_results, explain_inputs
@@ -47,9 +47,7 @@ def read_all_inputs(requirements: Sequence[str], options: ExplainOptions) -> Inp
 
 def _parsed(inputs: InputSet) -> list[ParsedRequirement]:
     return [
-        ParsedRequirement.from_requirement(
-            entry.raw.strip() or str(entry.requirement), entry.requirement
-        )
+        ParsedRequirement.from_requirement(entry_text(entry), entry.requirement)
         for entry in inputs.requirements
         if entry.requirement is not None
     ]

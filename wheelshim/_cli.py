@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from wheelshim import __version__
@@ -25,8 +26,10 @@ from wheelshim._render import (
     render_json,
     render_markdown,
     render_text,
+    render_upgrade_plan,
 )
 from wheelshim._target import DOCKER_PLATFORMS, TargetOptions, targets_from_options
+from wheelshim._upgrade import plan_upgrades
 
 __all__ = ["main"]
 
@@ -44,6 +47,14 @@ examples:
   wheelshim explain numpy==1.21.0 --platform manylinux2014_aarch64 --python-version 39 \\
       --implementation cp --abi cp39 --only-binary=:all:
   wheelshim explain cryptography --image python:3.12-alpine --platform linux/arm64 --format json
+"""
+
+_UPGRADE_EXAMPLES = """\
+examples:
+  wheelshim upgrade -r requirements.txt --platform linux/arm64 --platform linux/amd64 \\
+      --python 3.9 --diff
+  wheelshim upgrade -r requirements.txt --platform linux/arm64 --python 3.9 --write
+  wheelshim upgrade -r requirements.txt --platform linux/arm64 --format json
 """
 
 _COVERAGE_EXAMPLES = """\
@@ -308,6 +319,36 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_COVERAGE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    upgrade = commands.add_parser(
+        "upgrade",
+        help="the smallest version bumps that make a requirements file install "
+        "from wheels on every target",
+        description="Find, for every requirement that builds with a compiler or finds no "
+        "distribution on some target, the nearest release with wheels for every target. "
+        "Print the plan, a unified diff (--diff), or rewrite the file (--write), changing "
+        "only version specifiers (and --hash options, updated from the index).",
+        epilog=_UPGRADE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    upgrade.add_argument(
+        "-r",
+        "--requirement",
+        required=True,
+        metavar="FILE",
+        help="the requirements file to upgrade",
+    )
+    output = upgrade.add_mutually_exclusive_group()
+    output.add_argument("--diff", action="store_true", help="print a unified diff")
+    output.add_argument("--write", action="store_true", help="rewrite the file in place")
+    upgrade.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="the plan as text (default) or json",
+    )
+    _add_target_options(upgrade)
+    _add_selection_options(upgrade)
+    _add_index_options(upgrade)
     cover.add_argument("project", metavar="PROJECT[==VERSION]")
     _add_index_options(cover)
     cover.add_argument(
@@ -382,6 +423,30 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_INDEX if run.errors else run.report.exit_code
 
 
+def _cmd_upgrade(args: argparse.Namespace) -> int:
+    targets = targets_from_options(_target_options(args))
+    options = replace(
+        _index_only_options(args),
+        formats=tuple(getattr(args, "formats", None) or ()),
+        pre=args.pre,
+        prefer_binary=args.prefer_binary,
+        ignore_requires_python=args.ignore_requires_python,
+    )
+    plan = plan_upgrades(args.requirement, targets, options)
+    if args.diff:
+        print(plan.diff(), end="")
+    elif args.format == "json":
+        print(json.dumps(plan.as_json(), indent=2, ensure_ascii=False))
+    else:
+        print(render_upgrade_plan(plan), end="")
+    if args.write:
+        plan.write()
+    for bump in plan.bumps:
+        if bump.hash_note:
+            print(f"wheelshim: warning: {bump.project}: {bump.hash_note}", file=sys.stderr)
+    return 0 if plan.complete else 1
+
+
 def _cmd_coverage(args: argparse.Namespace) -> int:
     report = coverage(args.project, _index_only_options(args))
     if args.format == "json":
@@ -423,7 +488,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see the module docstring)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"explain": _cmd_explain, "tags": _cmd_tags, "coverage": _cmd_coverage}[args.command]
+    handler = {
+        "explain": _cmd_explain,
+        "tags": _cmd_tags,
+        "coverage": _cmd_coverage,
+        "upgrade": _cmd_upgrade,
+    }[args.command]
     try:
         return handler(args)
     except IndexUnreachable as error:

@@ -63,6 +63,7 @@ __all__ = [
     "LogicalLine",
     "Origin",
     "constraint_problem",
+    "entry_text",
     "logical_lines",
     "parse_requirement_string",
     "read_inputs",
@@ -872,6 +873,24 @@ def _strip_editable_flag(text: str) -> str | None:
             value = stripped[len(flag) :].strip()
             return value or None
     return None
+
+
+_ENTRY_OPTION = re.compile(r"\s+--[A-Za-z][\w-]*(?:[= ]\S+)?")
+
+
+def entry_text(entry: InputRequirement) -> str:
+    """How an entry is named in reports: its first line without comment, per-requirement
+    options (``--hash`` ...) and line continuation; the requirement itself as fallback.
+
+    >>> entry_text(parse_requirement_string("six==1.16.0 ; python_version >= '3'"))
+    "six==1.16.0 ; python_version >= '3'"
+    """
+    first = entry.raw.split("\n", 1)[0]
+    first = re.split(r"(?:^|\s)#", first, maxsplit=1)[0].rstrip().removesuffix("\\").rstrip()
+    first = _ENTRY_OPTION.sub("", " " + first).strip()
+    if first:
+        return first
+    return str(entry.requirement) if entry.requirement is not None else entry.raw.strip()
 
 
 def parse_requirement_string(

@@ -15,6 +15,7 @@ from wheelshim._coverage import CoverageReport
 from wheelshim._outcome import Outcome, Reason, ReasonCode, Report, Result
 from wheelshim._redact import redact_url
 from wheelshim._target import Target
+from wheelshim._upgrade import UpgradePlan
 
 __all__ = [
     "JSON_SCHEMA_VERSION",
@@ -24,6 +25,7 @@ __all__ = [
     "render_markdown",
     "render_matrix",
     "render_text",
+    "render_upgrade_plan",
     "report_json",
 ]
 
@@ -385,4 +387,25 @@ def render_coverage(report: CoverageReport) -> str:
     if report.cibuildwheel:
         lines.append("  cibuildwheel settings that would add the missing wheels:")
         lines += [f"    {setting}" for setting in report.cibuildwheel]
+    return "\n".join(lines) + "\n"
+
+
+def render_upgrade_plan(plan: UpgradePlan) -> str:
+    """The plan for people: each bump with why, then what still fails."""
+    lines = [f"{plan.path}: {len([b for b in plan.bumps if b.new])} bump(s)"]
+    for bump in plan.bumps:
+        where = f"line {bump.line}: " if bump.line else ""
+        if bump.new is not None:
+            lines.append(f"  {where}{bump.project} {bump.old or '(any)'} -> {bump.new}")
+        else:
+            lines.append(f"  {where}{bump.project} {bump.old or '(any)'}: no fix ({bump.why_not})")
+        lines.extend(f"      because {problem}" for problem in bump.problems)
+    if plan.remaining:
+        lines.append("still not installable from wheels after the bumps:")
+        lines.extend(f"  {item}" for item in plan.remaining)
+    else:
+        lines.append(
+            "after the bumps every requirement installs from a wheel (or a pure-Python "
+            "sdist) on every target"
+        )
     return "\n".join(lines) + "\n"

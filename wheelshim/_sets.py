@@ -28,7 +28,7 @@ from wheelshim._explain import (
     policy_for,
 )
 from wheelshim._finder import FinderPolicy, select
-from wheelshim._inputs import InputRequirement, InputSet
+from wheelshim._inputs import InputRequirement, InputSet, entry_text
 from wheelshim._metadata import MetadataFetcher
 from wheelshim._outcome import Outcome, Reason, ReasonCode, Report, Result
 from wheelshim._predict import marker_result, outcome_from_finder, requirement_display
@@ -109,8 +109,7 @@ def _roots_for(inputs: InputSet, target: Target) -> tuple[list[RootRequirement],
             decided.append(_direct_result(entry, target))
             continue
         assert entry.requirement is not None
-        text = entry.raw.strip() or str(entry.requirement)
-        text = text.split(" #", 1)[0].strip()
+        text = entry_text(entry)
         marker = entry.requirement.marker
         if marker is not None:
             skipped = marker_result(text, canonicalize_name(entry.requirement.name), marker, target)

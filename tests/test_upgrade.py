@@ -1,0 +1,124 @@
+"""upgrade: the smallest bumps, written back with nothing but specifiers changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from indexserver import IndexFile, IndexServer, make_sdist, make_wheel
+
+from wheelshim import ExplainOptions, IndexOptions, Target
+from wheelshim._cli import main
+from wheelshim._upgrade import plan_upgrades
+
+SDISTS = Path(__file__).parent / "data" / "sdists"
+TARGETS = [
+    Target.from_docker("linux/arm64", python="3.9", libc="glibc-2.36"),
+    Target.from_docker("linux/amd64", python="3.9", libc="glibc-2.36"),
+]
+SETUP_WITH_C = (
+    b"from setuptools import Extension, setup\nsetup(ext_modules=[Extension('m', ['m.c'])])\n"
+)
+REQUIREMENTS = """\
+# pinned for the app
+murmurhash==1.0.6  # keep this comment
+six==1.16.0
+fastlib==1.0 ; python_version >= "3" \\
+    --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000
+stuck==1.0
+"""
+
+
+def _compiled_sdist(filename: str) -> IndexFile:
+    content = make_sdist(filename, files={"setup.py": SETUP_WITH_C, "m.c": b"int x;\n"})
+    return IndexFile(filename, content=content)
+
+
+def _wheels(name: str, version: str) -> list[IndexFile]:
+    return [
+        IndexFile(
+            f"{name}-{version}-cp39-cp39-manylinux_2_17_{arch}.manylinux2014_{arch}.whl",
+            content=make_wheel(
+                f"{name}-{version}-cp39-cp39-manylinux_2_17_{arch}.manylinux2014_{arch}.whl"
+            ),
+        )
+        for arch in ("aarch64", "x86_64")
+    ]
+
+
+@pytest.fixture
+def served(index: IndexServer, tmp_path: Path) -> Path:
+    index.add_file("murmurhash-1.0.6.tar.gz", (SDISTS / "murmurhash-1.0.6.tar.gz").read_bytes())
+    index.add_project(
+        "fastlib",
+        files=[
+            _compiled_sdist("fastlib-1.0.tar.gz"),
+            *_wheels("fastlib", "1.1"),
+            *_wheels("fastlib", "2.0"),
+        ],
+    )
+    index.add_project(
+        "stuck", files=[_compiled_sdist("stuck-1.0.tar.gz"), _wheels("stuck", "1.1")[1]]
+    )  # x86_64 only
+    path = tmp_path / "requirements.txt"
+    path.write_text(REQUIREMENTS)
+    return path
+
+
+def _options(index: IndexServer) -> ExplainOptions:
+    return ExplainOptions(index=IndexOptions(index_url=index.url))
+
+
+def test_plan_bumps_to_the_nearest_release_with_wheels_everywhere(
+    served: Path, index: IndexServer
+) -> None:
+    plan = plan_upgrades(served, TARGETS, _options(index))
+    bumps = {bump.project: bump for bump in plan.bumps}
+    assert set(bumps) == {"murmurhash", "fastlib", "stuck"}  # six is a wheel everywhere
+    assert bumps["murmurhash"].new == "==1.0.7"
+    assert bumps["fastlib"].new == "==1.1"  # the smallest step, not the newest
+    assert bumps["stuck"].new is None
+    assert "no release of stuck" in (bumps["stuck"].why_not or "")
+    assert any("linux/arm64" in problem for problem in bumps["stuck"].problems)
+    assert not plan.complete
+    assert any(item.startswith("stuck==1.0") for item in plan.remaining)
+
+
+def test_rewrite_changes_only_specifiers_and_hashes(served: Path, index: IndexServer) -> None:
+    plan = plan_upgrades(served, TARGETS, _options(index))
+    lines = plan.updated.splitlines()
+    assert lines[0] == "# pinned for the app"
+    assert lines[1] == "murmurhash==1.0.7  # keep this comment"
+    assert lines[2] == "six==1.16.0"
+    assert lines[3] == 'fastlib==1.1 ; python_version >= "3" \\'
+    new_hashes = [line.strip().rstrip(" \\") for line in lines[4:6]]
+    assert all(h.startswith("--hash=sha256:") and "0000000000" not in h for h in new_hashes)
+    assert lines[6] == "stuck==1.0"
+    assert plan.diff().count("\n-") >= 2
+
+
+def test_cli_write_then_explain_leaves_only_the_unfixable(
+    served: Path, index: IndexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "upgrade",
+        "-r",
+        str(served),
+        "--platform",
+        "linux/arm64",
+        "--platform",
+        "linux/amd64",
+        "--python",
+        "3.9",
+        "--libc",
+        "glibc-2.36",
+        "--index-url",
+        index.url,
+    ]
+    assert main([*argv, "--write"]) == 1  # stuck cannot be fixed
+    capsys.readouterr()
+    assert "murmurhash==1.0.7" in served.read_text()
+    assert main([*argv, "--format", "json"]) == 1
+    plan = json.loads(capsys.readouterr().out)
+    assert [bump["project"] for bump in plan["bumps"]] == ["stuck"]

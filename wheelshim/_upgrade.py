@@ -1,0 +1,296 @@
+"""``upgrade``: the smallest version bumps after which a requirements file installs on
+every target without a compiler, written back with only the specifiers changed.
+
+A requirement needs a bump when, on some target, pip would find nothing or would build
+an sdist that needs a compiler (a pure-Python sdist is fine). Its bump is the nearest
+release with wheels for every target (newer first, smallest step). The plan is checked
+by explaining the rewritten file again; what is still wrong stays in the plan, with why.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from wheelshim._advice import Advisor, releases_nearest_first
+from wheelshim._coverage import file_version
+from wheelshim._explain import ExplainOptions, open_sources, policy_for
+from wheelshim._inputs import InputRequirement, entry_text, read_requirements_file
+from wheelshim._models import ProjectFiles, filenames_of
+from wheelshim._outcome import Outcome, Result
+from wheelshim._target import Target
+
+__all__ = ["Bump", "UpgradePlan", "plan_upgrades"]
+
+_HASH_OPTION = re.compile(r"\s*--hash[= ]\S+")
+
+
+@dataclass(frozen=True)
+class Bump:
+    """One requirement's change, or why there is none.
+
+    ``new`` is the new specifier text (``==1.21.0``); None when no release gets there,
+    with ``why_not`` saying why. ``problems`` say what was wrong, per target.
+    """
+
+    project: str
+    line: int | None
+    old: str
+    new: str | None
+    problems: tuple[str, ...]
+    why_not: str | None = None
+    hashes: tuple[str, ...] = ()
+    hash_note: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON form of a bump."""
+        return {
+            "project": self.project,
+            "line": self.line,
+            "old": self.old,
+            "new": self.new,
+            "problems": list(self.problems),
+            "why_not": self.why_not,
+            "hashes": list(self.hashes),
+            "hash_note": self.hash_note,
+        }
+
+
+@dataclass(frozen=True)
+class UpgradePlan:
+    """The bumps for one requirements file, its rewritten text, and what still fails."""
+
+    path: str
+    original: str
+    updated: str
+    bumps: tuple[Bump, ...]
+    remaining: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing fails or needs a compiler after the bumps."""
+        return not self.remaining and all(bump.new is not None for bump in self.bumps)
+
+    def diff(self) -> str:
+        """A unified diff from the file as it is to the file as the plan writes it."""
+        return "".join(
+            difflib.unified_diff(
+                self.original.splitlines(keepends=True),
+                self.updated.splitlines(keepends=True),
+                fromfile=self.path,
+                tofile=self.path,
+            )
+        )
+
+    def write(self) -> None:
+        """Replace the file with the updated text (atomically)."""
+        target = Path(self.path)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".wheelshim-")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            stream.write(self.updated)
+        os.replace(temporary, target)
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON form of the plan."""
+        return {
+            "schema": 1,
+            "path": self.path,
+            "complete": self.complete,
+            "bumps": [bump.as_json() for bump in self.bumps],
+            "remaining": list(self.remaining),
+        }
+
+
+def _problem(result: Result) -> str | None:
+    """Why a result is not acceptable, or None (wheel, skipped, pure-Python sdist)."""
+    where = result.target.id
+    if result.outcome is Outcome.NO_MATCH:
+        return f"{where}: no matching distribution"
+    if result.outcome is Outcome.NOT_ON_INDEX:
+        return f"{where}: not on an index (cannot be checked)"
+    if result.outcome is not Outcome.SDIST:
+        return None
+    build = result.build
+    if build is None or build.needs is None or build.prediction is None:
+        return f"{where}: builds {result.file and result.file.filename} (needs unknown)"
+    if not build.needs.compiler_needed and build.prediction.result.value == "builds":
+        return None
+    languages = "/".join(language.value for language in build.needs.languages) or "?"
+    return f"{where}: builds {build.sdist}, needs a {languages} compiler or fails"
+
+
+def _new_specifier(old: SpecifierSet, version: Version) -> str:
+    """``==V`` for a pin; otherwise the clauses that still admit V, raised to ``>=V``."""
+    if any(spec.operator in ("==", "===") for spec in old):
+        return f"=={version}"
+    kept = [
+        str(spec)
+        for spec in old
+        if spec.contains(version, prereleases=True) and spec.operator not in (">=", ">", "~=")
+    ]
+    return ",".join([f">={version}", *kept])
+
+
+def _hashes_for(files: ProjectFiles, version: Version) -> tuple[str, ...]:
+    found: list[str] = []
+    for index, name in enumerate(filenames_of(files.files)):
+        if file_version(name, files.project) != version:
+            continue
+        digest = files.files[index].hashes.get("sha256")
+        if digest:
+            found.append(f"sha256:{digest}")
+    return tuple(sorted(set(found)))
+
+
+class _Planner:
+    def __init__(self, advisor: Advisor, targets: Sequence[Target]) -> None:
+        self.advisor = advisor
+        self.targets = targets
+
+    def bump_for(self, entry: InputRequirement, problems: Sequence[str]) -> Bump:
+        assert entry.requirement is not None
+        name = canonicalize_name(entry.requirement.name)
+        old = str(entry.requirement.specifier)
+        line = entry.origin.line if entry.origin else None
+        files = self.advisor.source.project_files(name)
+        current = _pinned_version(entry.requirement.specifier)
+        for version in releases_nearest_first(files, current):
+            if self.advisor.has_wheel_everywhere(files, version):
+                hashes = _hashes_for(files, version) if entry.hashes else ()
+                note = None
+                if entry.hashes and not hashes:
+                    note = "the index gives no sha256 for the new files: --hash options dropped"
+                return Bump(
+                    name,
+                    line,
+                    old,
+                    _new_specifier(entry.requirement.specifier, version),
+                    tuple(problems),
+                    hashes=hashes,
+                    hash_note=note,
+                )
+        targets = ", ".join(target.id for target in self.targets)
+        return Bump(
+            name,
+            line,
+            old,
+            None,
+            tuple(problems),
+            why_not=f"no release of {name} has a compatible wheel for every target ({targets})",
+        )
+
+
+def _pinned_version(specifier: SpecifierSet) -> Version | None:
+    for spec in specifier:
+        if spec.operator == "==" and "*" not in spec.version:
+            return Version(spec.version)
+    return None
+
+
+def _rewrite(text: str, path: str, entries: Mapping[int, tuple[InputRequirement, Bump]]) -> str:
+    """Apply the bumps to ``text``: only specifiers (and hash options) change."""
+    lines = text.splitlines(keepends=True)
+    for index in sorted(entries, reverse=True):
+        entry, bump = entries[index]
+        if bump.new is None or entry.specifier_span is None:
+            continue
+        physical = entry.raw.count("\n") + 1
+        start, end = entry.specifier_span
+        first = lines[index]
+        ending = first[len(first.rstrip("\r\n")) :]
+        edited = first[:start] + bump.new + first[end:].rstrip("\r\n")
+        if entry.hashes:
+            lines[index : index + physical] = _with_hashes(edited, bump, ending)
+        else:
+            lines[index] = edited + ending
+    return "".join(lines)
+
+
+def _with_hashes(first: str, bump: Bump, ending: str) -> list[str]:
+    bare = _HASH_OPTION.sub("", first).rstrip().removesuffix("\\").rstrip()
+    if not bump.hashes:
+        return [bare + ending]
+    hashes = [f"    --hash={digest}" for digest in bump.hashes]
+    body = [bare, *hashes]
+    return [line + (" \\" if i < len(body) - 1 else "") + ending for i, line in enumerate(body)]
+
+
+def plan_upgrades(
+    requirements_file: str | os.PathLike[str],
+    targets: Sequence[Target],
+    options: ExplainOptions | None = None,
+) -> UpgradePlan:
+    """The smallest bumps that make ``requirements_file`` install on every target from
+    wheels (or pure-Python sdists), checked by explaining the rewritten file again.
+
+    Only entries of this file are rewritten; entries in nested ``-r`` files and
+    transitive packages are reported in ``remaining`` when they still fail.
+    """
+    options = replace(options or ExplainOptions(), no_deps=True, advise=True)
+    path = os.fspath(requirements_file)
+    environ = os.environ if options.environ is None else options.environ
+    inputs = read_requirements_file(path, environ)
+    results = _explain_file(path, targets, options)
+    sources, settings, client = open_sources(options)
+    with client:
+        advisor = Advisor(sources, client, targets, policy_for(options, settings))
+        planner = _Planner(advisor, targets)
+        edits: dict[int, tuple[InputRequirement, Bump]] = {}
+        bumps: list[Bump] = []
+        for entry in inputs.requirements:
+            if entry.requirement is None:
+                continue
+            problems = [p for r in results.get(entry_text(entry), ()) if (p := _problem(r))]
+            if not problems:
+                continue
+            bump = planner.bump_for(entry, problems)
+            bumps.append(bump)
+            origin = entry.origin
+            if origin is not None and origin.line and os.path.samefile(origin.path, path):
+                edits[origin.line - 1] = (entry, bump)
+    original = Path(path).read_text(encoding="utf-8")
+    updated = _rewrite(original, path, edits)
+    return UpgradePlan(
+        path, original, updated, tuple(bumps), _remaining(updated, path, targets, options)
+    )
+
+
+def _explain_file(
+    path: str, targets: Sequence[Target], options: ExplainOptions
+) -> dict[str, list[Result]]:
+    from wheelshim._api import explain_run
+
+    run = explain_run([], targets, replace(options, requirement_files=(path,)))
+    by_text: dict[str, list[Result]] = {}
+    for result in run.report.results:
+        by_text.setdefault(result.requirement.strip(), []).append(result)
+    return by_text
+
+
+def _remaining(
+    text: str, path: str, targets: Sequence[Target], options: ExplainOptions
+) -> tuple[str, ...]:
+    """Explain the rewritten file (beside the original, so nested paths still work)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".wheelshim-check-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        results = _explain_file(temporary, targets, options)
+    finally:
+        os.unlink(temporary)
+    return tuple(
+        f"{requirement}: {problem}"
+        for requirement, found in results.items()
+        for result in found
+        if (problem := _problem(result))
+    )
