@@ -122,3 +122,19 @@ def test_cli_write_then_explain_leaves_only_the_unfixable(
     assert main([*argv, "--format", "json"]) == 1
     plan = json.loads(capsys.readouterr().out)
     assert [bump["project"] for bump in plan["bumps"]] == ["stuck"]
+
+
+def test_a_bump_that_breaks_the_resolution_is_reported(index: IndexServer, tmp_path: Path) -> None:
+    name = "fastlib-1.1-cp39-cp39-manylinux_2_17_{0}.manylinux2014_{0}.whl"
+    metadata = "Metadata-Version: 2.1\nName: fastlib\nVersion: 1.1\nRequires-Dist: six<1.0\n\n"
+    wheels = [
+        IndexFile(name.format(arch), content=make_wheel(name.format(arch), metadata))
+        for arch in ("aarch64", "x86_64")
+    ]
+    index.add_project("fastlib", files=[_compiled_sdist("fastlib-1.0.tar.gz"), *wheels])
+    path = tmp_path / "requirements.txt"
+    path.write_text("six==1.16.0\nfastlib==1.0\n")
+    plan = plan_upgrades(path, TARGETS, _options(index))
+    assert [bump.new for bump in plan.bumps] == ["==1.1"]
+    assert not plan.complete
+    assert any(item.startswith("resolution:") and "six" in item for item in plan.remaining)

@@ -26,7 +26,7 @@ from wheelshim._coverage import file_version
 from wheelshim._explain import ExplainOptions, open_sources, policy_for
 from wheelshim._inputs import InputRequirement, entry_text, read_requirements_file
 from wheelshim._models import ProjectFiles, filenames_of
-from wheelshim._outcome import Outcome, Result
+from wheelshim._outcome import Outcome, ReasonCode, Result
 from wheelshim._target import Target
 
 __all__ = ["Bump", "UpgradePlan", "plan_upgrades"]
@@ -279,18 +279,40 @@ def _explain_file(
 def _remaining(
     text: str, path: str, targets: Sequence[Target], options: ExplainOptions
 ) -> tuple[str, ...]:
-    """Explain the rewritten file (beside the original, so nested paths still work)."""
+    """Explain the rewritten file (beside the original, so nested paths still work):
+    each requirement alone, then the whole set resolved, as pip install would."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=".wheelshim-check-", suffix=".txt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
-        results = _explain_file(temporary, targets, options)
+        alone = _explain_file(temporary, targets, options)
+        resolved = _resolution_problems(temporary, targets, options)
     finally:
         os.unlink(temporary)
-    return tuple(
+    problems = [
         f"{requirement}: {problem}"
-        for requirement, found in results.items()
+        for requirement, found in alone.items()
         for result in found
         if (problem := _problem(result))
+    ]
+    return tuple(dict.fromkeys([*problems, *resolved]))
+
+
+def _resolution_problems(
+    path: str, targets: Sequence[Target], options: ExplainOptions
+) -> list[str]:
+    """What the resolved set adds: conflicts, and dependencies that fail or need builds."""
+    from wheelshim._api import explain_run
+
+    run = explain_run(
+        [], targets, replace(options, requirement_files=(path,), no_deps=False, advise=False)
     )
+    found: list[str] = []
+    for result in run.report.results:
+        for reason in result.reasons:
+            if reason.code is ReasonCode.RESOLUTION_IMPOSSIBLE:
+                found.append(f"resolution: {reason.message}")
+        if len(result.via) > 1 and result.outcome is Outcome.NO_MATCH:
+            found.append(f"{' -> '.join(result.via)}: {result.target.id}: no matching distribution")
+    return found
