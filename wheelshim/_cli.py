@@ -285,6 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --project: a PEP 735 dependency group (:all: for all)",
     )
     inputs.add_argument(
+        "--no-fixes",
+        action="store_true",
+        help="skip reading sdists for their build needs and looking for fixes (faster)",
+    )
+    inputs.add_argument(
         "--no-deps",
         action="store_true",
         help="judge each requirement alone, as pip --no-deps (default: resolve the whole set "
@@ -388,6 +393,8 @@ def _explain_options(args: argparse.Namespace) -> ExplainOptions:
     return ExplainOptions(
         index=index,
         no_deps=args.no_deps,
+        progress=sys.stderr.isatty(),
+        advise=not args.no_fixes,
         requirement_files=tuple(args.requirement),
         project_file=args.project,
         extras=tuple(args.extra),

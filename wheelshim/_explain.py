@@ -61,6 +61,8 @@ class ExplainOptions:
     groups: tuple[str, ...] = ()
     #: Read sdists for their build needs and offer checked fixes (costs downloads).
     advise: bool = True
+    #: Redraw a one-line progress display on stderr while resolving.
+    progress: bool = False
     formats: tuple[tuple[str, str], ...] = ()
     prefer_binary: bool = False
     pre: bool = False

@@ -169,6 +169,9 @@ class FinderResult:
     best: Candidate | None
     #: True when pre-releases were admitted only because no final release matched.
     prereleases_implicit: bool = False
+    #: What ``PackageFinder.find_best_candidate`` returns (``max`` keeps the first of
+    #: equally ranked files; the resolver, and so ``pip install``, takes the last).
+    finder_best: Candidate | None = None
 
 
 def is_pinned(specifier: SpecifierSet) -> bool:
@@ -492,6 +495,7 @@ def select(
     applicable, excluded, implicit = _applicable(candidates, specifier, policy)
     ranked = sorted(applicable, key=lambda c: _sort_key(c, policy, evaluation.tag_count))
     best, skipped = _pick(ranked, specifier)
+    finder_best = _first_of_best(ranked, policy, evaluation.tag_count)
     if complete or best is None:
         candidates, rejections = evaluation.complete()
         _, excluded, _ = _applicable(candidates, specifier, policy)
@@ -502,7 +506,17 @@ def select(
         rejections=(*rejections, *excluded, *skipped),
         best=best,
         prereleases_implicit=implicit,
+        finder_best=finder_best,
     )
+
+
+def _first_of_best(
+    ranked: Sequence[Candidate], policy: FinderPolicy, tag_count: int
+) -> Candidate | None:
+    """``max(ranked, key)``: the first of the equally best, as pip's finder API gives it."""
+    if not ranked:
+        return None
+    return max(ranked, key=lambda c: _sort_key(c, policy, tag_count))
 
 
 def resolver_order(result: FinderResult, specifier: SpecifierSet) -> list[Candidate]:

@@ -61,6 +61,7 @@ class ReasonCode(StrEnum):
     DEPENDENCIES_ASSUMED = "dependencies-assumed"
     DEPENDENCIES_UNKNOWN = "dependencies-unknown"
     RESOLUTION_IMPOSSIBLE = "resolution-impossible"
+    TIE = "equally-ranked-files"
 
 
 def _json_value(value: object) -> Any:
@@ -173,6 +174,10 @@ _MESSAGES: Mapping[ReasonCode, Callable[[Mapping[str, object]], str]] = {
         "the dependencies of {file} are unknown without running its build backend"
     ),
     ReasonCode.RESOLUTION_IMPOSSIBLE: _fmt("pip stops on {target}: {message}"),
+    ReasonCode.TIE: _fmt(
+        "{file} and {other} rank equally; pip install takes the one listed last ({file}), "
+        "while pip's PackageFinder.find_best_candidate returns {other}"
+    ),
     ReasonCode.NEWER_RELEASE_HAS_WHEEL: _fmt(
         "{project} {version} is the nearest release with a wheel for this target"
     ),

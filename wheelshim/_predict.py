@@ -265,6 +265,13 @@ def _selection_reasons(finder: FinderResult, specifier: SpecifierSet) -> list[Re
     return reasons
 
 
+def _tie_reasons(finder: FinderResult) -> list[Reason]:
+    best, first = finder.best, finder.finder_best
+    if best is None or first is None or first.file.url == best.file.url or first.file.yanked:
+        return []
+    return [_reason(ReasonCode.TIE, file=best.file.filename, other=first.file.filename)]
+
+
 def _chosen_reason(best: Candidate) -> Reason:
     if best.is_wheel:
         return _reason(ReasonCode.WHEEL_CHOSEN, file=best.file.filename, tag=best.matched_tag)
@@ -326,6 +333,7 @@ def outcome_from_finder(
         reasons.extend(_mismatch_reasons(release_rejections))
         reasons.extend(_filter_reasons(release_rejections, finder, target))
     reasons.extend(_selection_reasons(finder, specifier))
+    reasons.extend(_tie_reasons(finder))
     reasons.extend(_host_marker_note(marker, target))
     outcome = (
         Outcome.NO_MATCH if best is None else Outcome.WHEEL if best.is_wheel else Outcome.SDIST

@@ -71,11 +71,20 @@ def result_json(result: Result) -> dict[str, Any]:
         "file": result.file.filename if result.file else None,
         "url": redact_url(result.file.url) if result.file else None,
         "matched_tag": result.matched_tag,
+        "finder_file": _finder_file(result),
         "via": list(result.via),
         "reasons": [reason.as_json() for reason in result.reasons],
         **({"build": result.build.as_json()} if result.build is not None else {}),
         **({"fixes": [fix.as_json() for fix in result.fixes]} if result.fixes else {}),
     }
+
+
+def _finder_file(result: Result) -> str | None:
+    """The file pip's ``PackageFinder.find_best_candidate`` returns, where it differs."""
+    first = result.finder.finder_best if result.finder is not None else None
+    if first is None or result.file is None or first.file.url == result.file.url:
+        return None
+    return first.file.filename
 
 
 def report_json(report: Report, errors: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:

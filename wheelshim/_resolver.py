@@ -37,6 +37,7 @@ from wheelshim._finder import (
 )
 from wheelshim._metadata import CoreMetadata, MetadataFetcher
 from wheelshim._models import FileSource, ProjectFiles, filenames_of
+from wheelshim._progress import Progress
 from wheelshim._redact import redact_text
 from wheelshim._target import Target
 
@@ -140,11 +141,13 @@ class ResolveContext:
         policy: FinderPolicy,
         constraints: Mapping[str, SpecifierSet] | None = None,
         workers: int = 16,
+        progress: Progress | None = None,
     ) -> None:
         self.pages = pages
         self.metadata = metadata
         self.policy = policy
         self.constraints = dict(constraints or {})
+        self.progress = progress or Progress()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wheelshim")
         self._lock = threading.Lock()
         self._page_futures: dict[str, Future[ProjectFiles]] = {}
@@ -184,6 +187,7 @@ class ResolveContext:
             future = self._page_futures.get(key)
             if future is None:
                 future = self._pool.submit(self.pages.project_files, key)
+                future.add_done_callback(lambda _: self.progress.add("pages"))
                 self._page_futures[key] = future
             return future
 
@@ -198,6 +202,7 @@ class ResolveContext:
             future = self._meta_futures.get(key)
             if future is None:
                 future = self._pool.submit(self.metadata.metadata_for, candidate.file)
+                future.add_done_callback(lambda _: self.progress.add("metadata"))
                 self._meta_futures[key] = future
             return future
 

@@ -8,6 +8,7 @@ the dependency path that brought it in.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -32,6 +33,7 @@ from wheelshim._inputs import InputRequirement, InputSet, entry_text
 from wheelshim._metadata import MetadataFetcher
 from wheelshim._outcome import Outcome, Reason, ReasonCode, Report, Result
 from wheelshim._predict import marker_result, outcome_from_finder, requirement_display
+from wheelshim._progress import Progress
 from wheelshim._resolver import Pin, Resolution, ResolveContext, RootRequirement, resolve
 from wheelshim._target import Target
 
@@ -199,12 +201,16 @@ def explain_inputs(
     sources, settings, client = open_sources(options)
     constraints = _constraint_specifiers(inputs, load_constraints(settings.constraints, environ))
     fetcher = MetadataFetcher(client, max_download_bytes=_MAX_SDIST_DOWNLOAD)
-    context = ResolveContext(sources, fetcher, policy or policy_for(options, settings), constraints)
+    progress = Progress(sys.stderr if options.progress else None)
+    context = ResolveContext(
+        sources, fetcher, policy or policy_for(options, settings), constraints, progress=progress
+    )
     with client:
         try:
             results, errors = _resolve_all(context, inputs, targets)
         finally:
             context.close()
+            progress.close()
         if options.advise:
             results = Advisor(sources, client, targets, context.policy).advise(results)
         stats = client.stats
