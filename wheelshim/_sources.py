@@ -203,6 +203,47 @@ def parse_json_page(content: bytes, page_url: str) -> FileList:
     entries = data.get("files", []) if isinstance(data, dict) else []
     if not isinstance(entries, list):
         entries = []
+    fast = _plain_page(entries)
+    if fast is not None:
+        filenames, kept = fast
+    else:
+        filenames, kept = _located_entries(entries, page_url)
+
+    def build(index: int) -> DistributionFile:
+        entry = kept[index]
+        made = _plain_json_file(entry, shown) or _json_file(entry, page_url, shown)
+        assert made is not None  # entries without a URL were left out above
+        return made
+
+    return FileList(filenames, build)
+
+
+def _plain_page(entries: list[object]) -> tuple[list[str], list[Mapping[str, object]]] | None:
+    """The common page (every entry an absolute, plain, distinct URL ending in its file
+    name), checked with comprehensions; None means: locate entry by entry."""
+    try:
+        filenames = [entry["filename"] for entry in entries]  # type: ignore[index]
+        urls = [entry["url"] for entry in entries]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    plain = all(
+        type(url) is str
+        and type(name) is str
+        and url.startswith("https://")
+        and url.endswith("/" + name)
+        and "%" not in url
+        and "#" not in url
+        for url, name in zip(urls, filenames, strict=True)
+    )
+    if not plain or len(set(urls)) != len(urls):
+        return None
+    return filenames, entries  # type: ignore[return-value]
+
+
+def _located_entries(
+    entries: list[object], page_url: str
+) -> tuple[list[str], list[Mapping[str, object]]]:
+    """Entries with their names, repeated URLs dropped and ``#egg=`` links last (pip)."""
     plain: list[tuple[str, Mapping[str, object]]] = []
     eggs: list[tuple[str, Mapping[str, object]]] = []
     seen: set[str] = set()
@@ -213,16 +254,9 @@ def parse_json_page(content: bytes, page_url: str) -> FileList:
         filename, url = located
         seen.add(url)
         is_egg = "#" in url and _EGG_FRAGMENT.search(url) is not None
-        (eggs if is_egg else plain).append((filename, entry))
+        (eggs if is_egg else plain).append((filename, entry))  # type: ignore[arg-type]
     ordered = plain + eggs
-
-    def build(index: int) -> DistributionFile:
-        entry = ordered[index][1]
-        made = _plain_json_file(entry, shown) or _json_file(entry, page_url, shown)
-        assert made is not None  # entries without a URL were left out above
-        return made
-
-    return FileList([name for name, _ in ordered], build)
+    return [name for name, _ in ordered], [entry for _, entry in ordered]
 
 
 def _locate_json_entry(entry: object, page_url: str) -> tuple[str, str] | None:
