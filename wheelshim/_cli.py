@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,6 +20,7 @@ from wheelshim._api import coverage, explain_run
 from wheelshim._config import IndexOptions
 from wheelshim._exceptions import IndexUnreachable, InputError, WheelshimError
 from wheelshim._explain import ExplainOptions, ExplainRun
+from wheelshim._install import judge_install
 from wheelshim._redact import redact_text
 from wheelshim._render import (
     coverage_json,
@@ -28,7 +30,7 @@ from wheelshim._render import (
     render_text,
     render_upgrade_plan,
 )
-from wheelshim._target import DOCKER_PLATFORMS, TargetOptions, targets_from_options
+from wheelshim._target import DOCKER_PLATFORMS, Target, TargetOptions, targets_from_options
 from wheelshim._upgrade import plan_upgrades
 
 __all__ = ["main"]
@@ -47,6 +49,30 @@ examples:
   wheelshim explain numpy==1.21.0 --platform manylinux2014_aarch64 --python-version 39 \\
       --implementation cp --abi cp39 --only-binary=:all:
   wheelshim explain cryptography --image python:3.12-alpine --platform linux/arm64 --format json
+"""
+
+# pip install options with a value that wheelshim's check does not need.
+_PIP_VALUE_OPTIONS: tuple[tuple[str, ...], ...] = (
+    ("-t", "--target"),
+    ("--root",),
+    ("--prefix",),
+    ("--src",),
+    ("--upgrade-strategy",),
+    ("--progress-bar",),
+    ("--log",),
+    ("--proxy",),
+    ("--report",),
+    ("-C", "--config-settings"),
+    ("--global-option",),
+    ("--exists-action",),
+    ("--root-user-action",),
+)
+
+_INSTALL_EXAMPLES = """\
+examples:
+  wheelshim install -r requirements.txt
+  wheelshim install --check-only -r requirements.txt      # in a Dockerfile, before pip
+  wheelshim install numpy==1.21.0 --user --no-cache-dir  # unknown options go to pip
 """
 
 _UPGRADE_EXAMPLES = """\
@@ -354,6 +380,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_options(upgrade)
     _add_selection_options(upgrade)
     _add_index_options(upgrade)
+    install = commands.add_parser(
+        "install",
+        help="check what pip would do here, then run pip install",
+        description="Explain the requirements for this machine's Python first; stop when pip "
+        "would find no distribution or would build an sdist whose compiler is missing here, "
+        "otherwise run `python -m pip install` with the same arguments. Options wheelshim "
+        "does not know are passed to pip unchanged.",
+        epilog=_INSTALL_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    install.add_argument("requirements", nargs="*", metavar="REQUIREMENT")
+    install.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
+    install.add_argument("--no-deps", action="store_true")
+    install.add_argument(
+        "--check-only",
+        action="store_true",
+        help="only check; do not run pip (exit 1 when the check blocks)",
+    )
+    install.add_argument("--force", action="store_true", help="run pip even when the check blocks")
+    _add_selection_options(install)
+    _add_index_options(install)
     cover.add_argument("project", metavar="PROJECT[==VERSION]")
     _add_index_options(cover)
     cover.add_argument(
@@ -430,6 +477,37 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_INDEX if run.errors else run.report.exit_code
 
 
+def _cmd_install(args: argparse.Namespace, passthrough: Sequence[str]) -> int:
+    if not (args.requirements or args.requirement):
+        raise InputError("nothing to install: give requirements or -r FILE")
+    options = replace(
+        _index_only_options(args),
+        formats=tuple(getattr(args, "formats", None) or ()),
+        pre=args.pre,
+        prefer_binary=args.prefer_binary,
+        ignore_requires_python=args.ignore_requires_python,
+        no_deps=args.no_deps,
+        requirement_files=tuple(args.requirement),
+        progress=sys.stderr.isatty(),
+    )
+    run = explain_run(args.requirements, [Target.host()], options)
+    verdict = judge_install(run.report)
+    for line in verdict.lines():
+        print(line, file=sys.stderr)
+    if run.errors:
+        return EXIT_INDEX
+    if args.check_only:
+        return 0 if verdict.proceed else 1
+    if not verdict.proceed and not args.force:
+        print(
+            "wheelshim: not running pip (use --force to run it anyway; `wheelshim explain` "
+            "shows why and the fixes)",
+            file=sys.stderr,
+        )
+        return 1
+    return subprocess.call([sys.executable, "-m", "pip", "install", *passthrough])
+
+
 def _cmd_upgrade(args: argparse.Namespace) -> int:
     targets = targets_from_options(_target_options(args))
     options = replace(
@@ -491,10 +569,26 @@ def _cmd_tags(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pip_arguments(argv: Sequence[str]) -> list[str]:
+    """The ``install`` arguments for pip: everything but wheelshim's own flags."""
+    own = {"--check-only", "--force"}
+    arguments = list(argv)
+    start = arguments.index("install") + 1
+    return [argument for argument in arguments[start:] if argument not in own]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see the module docstring)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["install"]:
+        args, _ = parser.parse_known_args(arguments)
+        try:
+            return _cmd_install(args, _pip_arguments(arguments))
+        except WheelshimError as error:
+            print(f"wheelshim: error: {redact_text(str(error))}", file=sys.stderr)
+            return error.exit_code
+    args = parser.parse_args(arguments)
     handler = {
         "explain": _cmd_explain,
         "tags": _cmd_tags,
