@@ -425,20 +425,8 @@ def _target_options(args: argparse.Namespace) -> TargetOptions:
 
 
 def _explain_options(args: argparse.Namespace) -> ExplainOptions:
-    index = IndexOptions(
-        index_url=args.index_url,
-        extra_index_urls=tuple(args.extra_index_url),
-        find_links=tuple(args.find_links),
-        no_index=args.no_index,
-        trusted_hosts=tuple(args.trusted_host),
-        cert=args.cert,
-        timeout=args.timeout,
-        retries=args.retries,
-        isolated=args.isolated,
-        constraints=tuple(args.constraint),
-    )
-    return ExplainOptions(
-        index=index,
+    return replace(
+        _selection_options(args),
         no_deps=args.no_deps,
         progress=sys.stderr.isatty(),
         advise=not args.no_fixes,
@@ -446,13 +434,17 @@ def _explain_options(args: argparse.Namespace) -> ExplainOptions:
         project_file=args.project,
         extras=tuple(args.extra),
         groups=tuple(args.group),
+    )
+
+
+def _selection_options(args: argparse.Namespace) -> ExplainOptions:
+    """Index options plus pip's selection options (--only-binary, --pre ...)."""
+    return replace(
+        _index_only_options(args),
         formats=tuple(getattr(args, "formats", None) or ()),
         prefer_binary=args.prefer_binary,
         pre=args.pre,
         ignore_requires_python=args.ignore_requires_python,
-        offline=args.offline,
-        refresh=args.refresh,
-        cache_dir=args.cache_dir,
     )
 
 
@@ -481,11 +473,7 @@ def _cmd_install(args: argparse.Namespace, passthrough: Sequence[str]) -> int:
     if not (args.requirements or args.requirement):
         raise InputError("nothing to install: give requirements or -r FILE")
     options = replace(
-        _index_only_options(args),
-        formats=tuple(getattr(args, "formats", None) or ()),
-        pre=args.pre,
-        prefer_binary=args.prefer_binary,
-        ignore_requires_python=args.ignore_requires_python,
+        _selection_options(args),
         no_deps=args.no_deps,
         requirement_files=tuple(args.requirement),
         progress=sys.stderr.isatty(),
@@ -510,13 +498,7 @@ def _cmd_install(args: argparse.Namespace, passthrough: Sequence[str]) -> int:
 
 def _cmd_upgrade(args: argparse.Namespace) -> int:
     targets = targets_from_options(_target_options(args))
-    options = replace(
-        _index_only_options(args),
-        formats=tuple(getattr(args, "formats", None) or ()),
-        pre=args.pre,
-        prefer_binary=args.prefer_binary,
-        ignore_requires_python=args.ignore_requires_python,
-    )
+    options = _selection_options(args)
     plan = plan_upgrades(args.requirement, targets, options)
     if args.diff:
         print(plan.diff(), end="")
@@ -553,6 +535,7 @@ def _index_only_options(args: argparse.Namespace) -> ExplainOptions:
             timeout=args.timeout,
             retries=args.retries,
             isolated=args.isolated,
+            constraints=tuple(getattr(args, "constraint", ())),
         ),
         offline=args.offline,
         refresh=args.refresh,
