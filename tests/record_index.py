@@ -10,6 +10,17 @@ Run by hand (see ``tests/data/README.md``); never imported by the test suite. It
   taken from ``<file-url>.metadata`` or, where the index does not serve it, read out of
   the wheel with HTTP range requests (end of file, central directory, then the member).
 
+With ``--trim-to-pins FILE...`` the projects of those requirements files are recorded
+too, and a project that every line of them pins exactly (``==1.2.3``, no wildcard) gets
+a *trimmed* page: only the files (and ``versions``) of the pinned release(s), marked with
+the private PEP 691 key ``meta["_trimmed-to-pins"]`` (the pins it was trimmed to). What
+pip picks for an exact pin depends on that release's files only, so a trimmed page gives
+the same ``--no-deps`` answer for those pins; it is useless for anything else (ranges,
+resolution). A project asked for in full (names, ``--cases``, ``--requirements``), or
+with any unpinned line, is recorded in full; and an existing full recording is never
+replaced by a trimmed one (it is re-recorded in full), so the order of runs does not
+matter.
+
 The live index URL comes from the installed pip at run time and is never written to
 disk; the host names of the live index and its file host are looked for in everything
 written, and the run fails if one is found. Run it with ``PIP_CONFIG_FILE=/dev/null``.
@@ -27,7 +38,8 @@ import sys
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +47,14 @@ from urllib.parse import urlsplit
 
 import httpx
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import (
     InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
     parse_wheel_filename,
 )
+from packaging.version import InvalidVersion, Version
 
 FILES_HOST = "https://files.index.test"
 INDEX_HOST = "https://index.test"
@@ -48,6 +62,8 @@ JSON_ACCEPT = "application/vnd.pypi.simple.v1+json"
 DEFAULT_OUT = Path(__file__).resolve().parent / "data"
 RETRIES = 4
 TAIL_BYTES = 65536
+TRIM_KEY = "_trimmed-to-pins"
+DEFAULT_JOBS = 8
 
 _EOCD = b"PK\x05\x06"
 _EOCD64_LOCATOR = b"PK\x06\x07"
@@ -157,12 +173,21 @@ def names_from_cases(path: Path) -> list[str]:
 
 def names_from_requirements(path: Path) -> list[str]:
     """Return the project names of a plain requirements file (comments, options skipped)."""
-    names = []
+    return [requirement.name for requirement in requirements_from_file(path)]
+
+
+def requirements_from_file(path: Path) -> list[Requirement]:
+    """Return the parsable requirements of a plain requirements file (comments, options
+    and unparsable lines skipped, the latter with a warning)."""
+    found = []
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
         if line and not line.startswith("-"):
-            names.extend(_requirement_name(line))
-    return names
+            try:
+                found.append(Requirement(line))
+            except InvalidRequirement:
+                print(f"skip unparsable requirement: {line!r}", file=sys.stderr)
+    return found
 
 
 def _requirement_name(text: str) -> list[str]:
@@ -230,6 +255,87 @@ def write_if_changed(path: Path, content: bytes) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- trimming
+
+
+def is_exact_pin(specifier: SpecifierSet) -> bool:
+    """Whether ``specifier`` holds an exact ``==`` pin (not ``==1.*``, not ``===``)."""
+    return any(s.operator == "==" and not s.version.endswith(".*") for s in specifier)
+
+
+def pin_plan(paths: Iterable[Path]) -> tuple[dict[str, list[SpecifierSet]], set[str]]:
+    """Split the projects of requirements files into trimmable and full ones.
+
+    Returns ``(trim, full)``: ``trim`` maps each project that every line pins exactly to
+    the specifiers of its lines; ``full`` holds the projects with some other line.
+    """
+    specifiers: dict[str, list[SpecifierSet]] = {}
+    for path in paths:
+        for requirement in requirements_from_file(path):
+            name = str(canonicalize_name(requirement.name))
+            specifiers.setdefault(name, []).append(requirement.specifier)
+    full = {n for n, specs in specifiers.items() if not all(is_exact_pin(s) for s in specs)}
+    return {n: s for n, s in specifiers.items() if n not in full}, full
+
+
+def file_version(filename: str, project: NormalizedName) -> Version | None:
+    """The version a file name states, or ``None`` when it cannot be read (such a file
+    is kept by :func:`trimmed_page`: it might match)."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        stem = re.sub(
+            r"\.(tar\.gz|tar\.bz2|tar\.xz|tgz|tbz2?|txz|tar|zip|egg|exe|msi)$", "", filename
+        )
+        stem = re.sub(r"-py\d+(\.\d+)?$", "", stem)  # an egg's -py2.7 suffix
+        for index, char in enumerate(stem):
+            if char == "-" and canonicalize_name(stem[:index]) == project:
+                return Version(stem[index + 1 :])
+    except (InvalidWheelFilename, InvalidVersion):
+        return None
+    return None
+
+
+def _pinned(version: Version | None, specifiers: Sequence[SpecifierSet]) -> bool:
+    """Whether a file of ``version`` is kept (unknown versions are kept)."""
+    return version is None or any(s.contains(version, prereleases=True) for s in specifiers)
+
+
+def trimmed_page(page: Mapping[str, Any], specifiers: Sequence[SpecifierSet]) -> dict[str, Any]:
+    """Return ``page`` with only the files and versions that match one of ``specifiers``.
+
+    ``meta["_trimmed-to-pins"]`` lists the specifiers (sorted), so a trimmed recording
+    says what it is; PEP 691 reserves keys with a leading underscore for such private use.
+    """
+    name = canonicalize_name(str(page["name"]))
+    files = [
+        f for f in page.get("files", []) if _pinned(file_version(f["filename"], name), specifiers)
+    ]
+    versions = []
+    for text in page.get("versions", []):
+        try:
+            version: Version | None = Version(text)
+        except InvalidVersion:
+            version = None
+        if _pinned(version, specifiers):
+            versions.append(text)
+    meta = {**page.get("meta", {}), TRIM_KEY: sorted({str(s) for s in specifiers})}
+    return {**page, "files": files, "versions": versions, "meta": meta}
+
+
+def is_trimmed(page: Mapping[str, Any]) -> bool:
+    """Whether a recorded page was trimmed to pins."""
+    return TRIM_KEY in (page.get("meta") or {})
+
+
+def recorded_page(path: Path) -> dict[str, Any] | None:
+    """The recording at ``path`` (a ``.json.gz``), or ``None`` when there is none."""
+    if not path.is_file():
+        return None
+    page: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))
+    return page
+
+
 @dataclass
 class Recorder:
     """Fetches live pages and writes their neutral recordings under ``out``."""
@@ -239,6 +345,10 @@ class Recorder:
     out: Path
     forbidden: Forbidden
     live_pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Projects whose live page stays in memory after recording (metadata is wanted).
+    keep_pages: set[str] = field(default_factory=set)
+    #: Projects to trim, with the specifiers of their pins (see :func:`trimmed_page`).
+    trim: Mapping[str, Sequence[SpecifierSet]] = field(default_factory=dict)
 
     @property
     def index_dir(self) -> Path:
@@ -261,9 +371,15 @@ class Recorder:
         return self.live_pages[name]
 
     def record_project(self, project: str) -> str:
-        """Record one project page (or its 404 marker); return a one-line summary."""
+        """Record one project page (or its 404 marker); return a one-line summary.
+
+        A project in :attr:`trim` is trimmed to its pins, unless a full recording of it
+        exists already: that one is refreshed in full instead.
+        """
         name = canonicalize_name(project)
         page = self.live_page(name)
+        if name not in self.keep_pages:
+            self.live_pages.pop(name, None)
         json_path = self.index_dir / f"{name}.json.gz"
         marker = self.index_dir / f"{name}.404"
         if page is None:
@@ -271,9 +387,19 @@ class Recorder:
             write_if_changed(marker, b"not on the index when recorded\n")
             return f"{name}: 404"
         marker.unlink(missing_ok=True)
-        content = gzip_json(neutral_page(page, self.forbidden))
+        neutral = neutral_page(page, self.forbidden)
+        how = ""
+        specifiers = self.trim.get(name)
+        if specifiers is not None:
+            existing = recorded_page(json_path)
+            if existing is not None and not is_trimmed(existing):
+                how = " (kept in full: a full recording exists)"
+            else:
+                neutral = trimmed_page(neutral, specifiers)
+                how = f" (trimmed to {', '.join(neutral['meta'][TRIM_KEY])})"
+        content = gzip_json(neutral)
         write_if_changed(json_path, content)
-        return f"{name}: {len(page.get('files', []))} files, {len(content)} bytes"
+        return f"{name}: {len(neutral.get('files', []))} files, {len(content)} bytes{how}"
 
     def record_metadata(self, filename: str) -> str:
         """Record the core metadata of one wheel; return a one-line summary."""
@@ -542,7 +668,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also record the metadata of every wheel chosen in --cases",
     )
     parser.add_argument(
+        "--trim-to-pins",
+        type=Path,
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="requirements files whose projects are recorded; those pinned exactly (==) on "
+        "every line are trimmed to the pinned release(s) unless recorded in full",
+    )
+    parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="output directory (default: tests/data)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help=f"parallel requests (default: {DEFAULT_JOBS})",
     )
     parser.add_argument(
         "--index-url", default=None, help="simple index to read (default: the installed pip's)"
@@ -571,24 +713,38 @@ def wanted_metadata(args: argparse.Namespace) -> list[str]:
     return sorted(set(wheels))
 
 
+def _run(job: Callable[[str], str], item: str) -> tuple[str, bool]:
+    """Run one recording job; return its summary line and whether it succeeded."""
+    try:
+        return job(item), True
+    except (RecordError, httpx.HTTPError) as exc:
+        return f"FAILED {item}: {exc}", False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Record what the command line asks for; return the process exit status."""
     args = parse_args(argv)
     index_url = (args.index_url or live_index_url()).rstrip("/") + "/"
     forbidden = Forbidden()
     forbidden.learn(index_url)
+    full = wanted_projects(args)
+    trim, loose = pin_plan(args.trim_to_pins)
+    trim = {name: specs for name, specs in trim.items() if name not in full}
+    projects = unique_canonical([*full, *loose, *trim])
+    wheels = wanted_metadata(args)
     failures = 0
     with make_client() as client:
-        recorder = Recorder(client, index_url, args.out, forbidden)
+        recorder = Recorder(client, index_url, args.out, forbidden, trim=trim)
+        recorder.keep_pages = {
+            str(parse_wheel_filename(w)[0]) for w in wheels if w.endswith(".whl")
+        }
         jobs: list[tuple[Callable[[str], str], str]] = []
-        jobs += [(recorder.record_project, n) for n in wanted_projects(args)]
-        jobs += [(recorder.record_metadata, w) for w in wanted_metadata(args)]
-        for job, item in jobs:
-            try:
-                print(job(item))
-            except (RecordError, httpx.HTTPError) as exc:
-                failures += 1
-                print(f"FAILED {item}: {exc}", file=sys.stderr)
+        jobs += [(recorder.record_project, n) for n in projects]
+        jobs += [(recorder.record_metadata, w) for w in wheels]
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for line, ok in pool.map(lambda job: _run(*job), jobs):
+                failures += not ok
+                print(line, file=sys.stdout if ok else sys.stderr, flush=True)
     found = leaks(args.out, forbidden)
     for line in found:
         print(f"LEAK {line}", file=sys.stderr)
