@@ -808,6 +808,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     index: IndexServer
     protocol_version = "HTTP/1.1"
+    # Without it, small responses on a kept-alive connection wait ~40 ms for Nagle.
+    disable_nagle_algorithm = True
     server_version = "wheelshim-test-index/1"
 
     def do_GET(self) -> None:

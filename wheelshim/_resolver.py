@@ -62,6 +62,9 @@ class _Req:
     extras: frozenset[str]
     specifier: SpecifierSet
     text: str
+    #: True for the resolver's own link from ``pkg[extra]`` to ``pkg``: nobody wrote it,
+    #: so dependency paths leave it out.
+    implied: bool = False
 
     @property
     def is_python(self) -> bool:
@@ -104,13 +107,24 @@ class Pin:
 
 @dataclass(frozen=True)
 class Conflict:
-    """Why pip's resolution is impossible: each cause is (requirement, required by)."""
+    """Why pip's resolution is impossible: each cause is (requirement, required by).
+
+    ``missing`` is True when no cause has any distribution at all: pip then reports
+    "No matching distribution found" rather than conflicting dependencies.
+    """
 
     causes: tuple[tuple[str, str | None], ...]
+    missing: bool = False
 
     @property
     def message(self) -> str:
-        """pip's wording of a resolution conflict."""
+        """pip's wording of the failure."""
+        if self.missing:
+            return "; ".join(
+                f"No matching distribution found for {requirement}"
+                + (f" (required by {parent})" if parent else "")
+                for requirement, parent in self.causes
+            )
         lines = [
             f"{parent + ' depends on ' if parent else 'The user requested '}{requirement}"
             for requirement, parent in self.causes
@@ -245,6 +259,8 @@ class _Provider(AbstractProvider[_Req, _Cand, str]):
         self.lenient = lenient
         self.user_identifiers = user_identifiers
         self.unreachable: dict[str, str] = {}
+        #: Identifiers for which the index offers no candidate at all.
+        self.without_distribution: set[str] = set()
 
     # -- resolvelib interface --------------------------------------------------------
 
@@ -325,6 +341,7 @@ class _Provider(AbstractProvider[_Req, _Cand, str]):
                 frozenset(),
                 SpecifierSet(f"=={candidate.version}"),
                 f"{candidate.name}=={candidate.version}",
+                implied=True,
             )
             return [base, *self._metadata_dependencies(candidate, candidate.extras)]
         return self._metadata_dependencies(candidate, frozenset())
@@ -338,6 +355,7 @@ class _Provider(AbstractProvider[_Req, _Cand, str]):
         return []
 
     def _missing(self, identifier: str, req: _Req, excluded: set[Version]) -> list[_Cand]:
+        self.without_distribution.add(identifier)
         if not self.lenient or Version("0") in excluded:
             return []
         return [_Cand(identifier, req.name, Version("0"), req.extras, missing=True)]
@@ -436,10 +454,8 @@ def _via(
         parent = info.parent
         if parent is None or parent.identifier in seen:
             continue
-        return (
-            *_via(parent.identifier, criteria, roots, seen | {identifier}),
-            info.requirement.text,
-        )
+        upper = _via(parent.identifier, criteria, roots, seen | {identifier})
+        return upper if info.requirement.implied else (*upper, info.requirement.text)
     return (infos[0].requirement.text,) if infos else (identifier,)
 
 
@@ -451,9 +467,10 @@ def _resolve_once(
     return result.mapping, result.criteria
 
 
-def _conflict(error: ResolutionImpossible[_Req, _Cand]) -> Conflict:
+def _conflict(error: ResolutionImpossible[_Req, _Cand], without_distribution: set[str]) -> Conflict:
     causes = tuple((cause.requirement.text, _parent_label(cause.parent)) for cause in error.causes)
-    return Conflict(tuple(dict.fromkeys(causes)))
+    missing = all(cause.requirement.identifier in without_distribution for cause in error.causes)
+    return Conflict(tuple(dict.fromkeys(causes)), missing=missing)
 
 
 def _pins(
@@ -505,7 +522,7 @@ def resolve(
         )
     except (ResolutionImpossible, ResolutionTooDeep) as error:
         conflict = (
-            _conflict(error)
+            _conflict(error, strict.without_distribution)
             if isinstance(error, ResolutionImpossible)
             else Conflict((("resolution too deep: pip would give up backtracking", None),))
         )
