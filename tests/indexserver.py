@@ -81,12 +81,14 @@ class ServerConfig:
     ``data-core-metadata`` (HTML) for files whose ``.metadata`` exists. ``validators``
     sends ``ETag`` and ``Cache-Control: max-age=<max_age>`` and answers a matching
     ``If-None-Match`` with 304. ``gzip`` compresses pages for clients that accept it.
+    ``html_only`` answers every page as PEP 503 HTML, like an index without PEP 691.
     """
 
     advertise_metadata: bool = False
     validators: bool = False
     gzip: bool = False
     max_age: int = 600
+    html_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -739,7 +741,7 @@ class IndexServer:
             return Response(404, b"not found\n")
         if name != canonical or not rest.endswith("/"):
             return self._redirect(f"/simple/{canonical}/")
-        media = negotiate(headers.get("accept"))
+        media = TEXT_HTML if self.config.html_only else negotiate(headers.get("accept"))
         if media == JSON_TYPE:
             return self._page(json.dumps(page).encode(), media, headers)
         return self._page(render_project_html(page).encode(), media, headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -269,3 +270,26 @@ def test_pips_configured_constraint_file_narrows_the_choice(
     assert result.version == "1.15.0"
     note = next(r for r in result.reasons if r.code is ReasonCode.CONSTRAINED)
     assert "six<1.16" in note.message
+
+
+def test_an_html_only_index_gives_the_same_answers(index: IndexServer) -> None:
+    requirements = ["murmurhash==1.0.6", "filprofiler==2022.05.0", "cryptography==44.0.0"]
+    as_json = wheelshim.explain(requirements, [ARM64, AMD64], _options(index, advise=False))
+    index.config = dataclasses.replace(index.config, html_only=True)
+    as_html = wheelshim.explain(
+        requirements, [ARM64, AMD64], _options(index, refresh=True, advise=False)
+    )
+    picked = [(r.outcome, r.file and r.file.filename) for r in as_json.results]
+    assert [(r.outcome, r.file and r.file.filename) for r in as_html.results] == picked
+
+
+def test_a_server_that_stalls_past_the_timeout_is_retried_then_reported(
+    index: IndexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index.delay("/simple/six/", 5)
+    code, _, err = _run(
+        capsys, "explain", "six==1.16.0", "--platform", "linux/arm64", "--python", "3.9",
+        "--index-url", index.url, "--timeout", "0.3", "--retries", "1", "--no-deps",
+    )  # fmt: skip
+    assert code == 3
+    assert "after 2 attempts (timed out)" in err
