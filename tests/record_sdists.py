@@ -7,7 +7,8 @@ Usage (needs the network; tests never run this)::
 
 Which sdists: every ``sdist_file`` of ``shared/cases/sdist_public.jsonl`` (13 builds that
 were attempted with no compiler) plus ``murmurhash-1.0.6.tar.gz`` (the
-``distutils.msvccompiler`` breakage). The index address comes from pip at run time
+``distutils.msvccompiler`` breakage) and the nine sdists of the old-pins corpus
+(paperless-ng 2021), for the upgrade test. The index address comes from pip at run time
 (``PyPI.simple_url``); files are fetched through the JSON simple API and checked
 against the sha256 the index lists. Nothing from a downloaded archive is executed or
 extracted: archives are read in memory through :mod:`wheelshim._archive`.
@@ -50,7 +51,19 @@ from wheelshim._buildneeds import BuildNeeds, analyze_sdist, read_limit_for  # n
 
 CASES = HERE.parent.parent / "shared" / "cases" / "sdist_public.jsonl"
 OUT = HERE / "data" / "sdists"
-EXTRA = (("murmurhash==1.0.6", "murmurhash-1.0.6.tar.gz"),)
+EXTRA = (
+    ("murmurhash==1.0.6", "murmurhash-1.0.6.tar.gz"),
+    # The sdists of the old-pins corpus (paperless-ng, 2021) for the hermetic upgrade test.
+    ("httptools==0.2.0", "httptools-0.2.0.tar.gz"),
+    ("inotify-simple==1.3.5", "inotify_simple-1.3.5.tar.gz"),
+    ("langdetect==1.0.9", "langdetect-1.0.9.tar.gz"),
+    ("pikepdf==2.12.2", "pikepdf-2.12.2.tar.gz"),
+    ("psycopg2-binary==2.8.6", "psycopg2-binary-2.8.6.tar.gz"),
+    ("python-levenshtein==0.12.2", "python-Levenshtein-0.12.2.tar.gz"),
+    ("reportlab==3.5.67", "reportlab-3.5.67.tar.gz"),
+    ("tika==1.24", "tika-1.24.tar.gz"),
+    ("uvloop==0.14.0", "uvloop-0.14.0.tar.gz"),
+)
 PYTHON = (3, 11)
 
 

@@ -138,3 +138,36 @@ def test_a_bump_that_breaks_the_resolution_is_reported(index: IndexServer, tmp_p
     assert [bump.new for bump in plan.bumps] == ["==1.1"]
     assert not plan.complete
     assert any(item.startswith("resolution:") and "six" in item for item in plan.remaining)
+
+
+OLD_PINS = (
+    Path(__file__).resolve().parents[2] / "shared" / "corpora" / "old-paperless-ng-2021-06.txt"
+)
+
+
+@pytest.mark.skipif(not OLD_PINS.exists(), reason=f"no corpus at {OLD_PINS}")
+def test_old_pins_corpus_installs_from_wheels_after_the_upgrade(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    """The resolution issue's check, on recorded pages: upgrade --write on the 2021
+    paperless-ng pins, then explain: nothing fails or needs a compiler on either target."""
+    for sdist in SDISTS.glob("*.tar.gz"):
+        index.add_file(sdist.name, sdist.read_bytes())
+    path = tmp_path / "requirements.txt"
+    path.write_text(OLD_PINS.read_text())
+    plan = plan_upgrades(path, TARGETS, _options(index))
+    assert plan.complete, plan.remaining
+    bumped = {bump.project: bump.new for bump in plan.bumps}
+    assert set(bumped) == {
+        "httptools",
+        "pikepdf",
+        "psycopg2-binary",
+        "python-levenshtein",
+        "reportlab",
+        "uvloop",
+    }
+    # The pure-Python sdists (inotify-simple, langdetect, tika) need no bump.
+    plan.write()
+    again = plan_upgrades(path, TARGETS, _options(index))
+    assert again.bumps == ()
+    assert again.remaining == ()
