@@ -15,6 +15,9 @@ ISOLATED = {"PIP_CONFIG_FILE": "/dev/null"}
 def tests(session: nox.Session) -> None:
     """The hermetic suite: a local HTTP index on 127.0.0.1, no network."""
     session.install("-e", ".[test]")
+    # Parity tests run pip's own option and requirements-file parsers as the reference;
+    # pin the pip generation of the official python:3.x images so they stay comparable.
+    session.install("pip==23.2.1")
     session.run(
         "pytest", "-q", "--doctest-modules", "wheelshim", "tests", *session.posargs, env=ISOLATED
     )
