@@ -29,6 +29,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run tests marked 'live' (they talk to the real package index)",
     )
+    parser.addoption(
+        "--oracle",
+        default=None,
+        metavar="DIR",
+        help="a set-up copy of shared/oracle: run the tests marked 'oracle' against it",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the opt-in markers."""
+    config.addinivalue_line(
+        "markers", "oracle: runs the real pip under emulated linux/arm64 (opt-in: --oracle DIR)"
+    )
 
 
 def _live_enabled(config: pytest.Config) -> bool:
@@ -37,13 +50,14 @@ def _live_enabled(config: pytest.Config) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip ``live`` tests unless they were asked for."""
-    if _live_enabled(config):
-        return
-    skip = pytest.mark.skip(reason="live test: pass --live or set WHEELSHIM_LIVE=1")
+    """Skip ``live`` and ``oracle`` tests unless they were asked for."""
+    skip_live = pytest.mark.skip(reason="live test: pass --live or set WHEELSHIM_LIVE=1")
+    skip_oracle = pytest.mark.skip(reason="oracle test: pass --oracle DIR (a set-up oracle)")
     for item in items:
-        if "live" in item.keywords:
-            item.add_marker(skip)
+        if "live" in item.keywords and not _live_enabled(config):
+            item.add_marker(skip_live)
+        if "oracle" in item.keywords and not config.getoption("--oracle"):
+            item.add_marker(skip_oracle)
 
 
 def _with_loopback(value: str | None) -> str:
