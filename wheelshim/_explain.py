@@ -9,13 +9,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
-from packaging.requirements import InvalidRequirement as _PackagingInvalidRequirement
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from wheelshim._config import IndexOptions, IndexSettings, load_index_settings
-from wheelshim._exceptions import IndexUnreachable, InvalidRequirement
+from wheelshim._exceptions import IndexUnreachable
 from wheelshim._finder import FinderPolicy, find_best
 from wheelshim._formats import FormatControl
 from wheelshim._http import HttpClient, HttpSettings
@@ -33,7 +32,6 @@ __all__ = [
     "ParsedRequirement",
     "ProjectError",
     "explain_no_deps",
-    "parse_requirement",
     "run_explain",
 ]
 
@@ -123,32 +121,6 @@ def pip_compatible_text(text: str) -> str:
     if sep and not tail.strip() and head.strip():
         return f"{head.strip()}==={_EMPTY_ARBITRARY}"
     return text
-
-
-def parse_requirement(text: str) -> ParsedRequirement:
-    """Parse a PEP 508 requirement string; raise :class:`InvalidRequirement` with one line."""
-    stripped = text.strip()
-    try:
-        requirement = Requirement(stripped)
-    except _PackagingInvalidRequirement as error:
-        head, sep, tail = stripped.partition("===")
-        if sep and not tail.strip() and head.strip():
-            return parse_requirement_with_spec(stripped, head.strip(), f"==={_EMPTY_ARBITRARY}")
-        first_line = str(error).splitlines()[0]
-        raise InvalidRequirement(
-            f"invalid requirement {text!r}: {first_line} (expected e.g. 'numpy==1.21.0')"
-        ) from None
-    if requirement.url:
-        raise InvalidRequirement(
-            f"{text!r} is a direct URL requirement: it is not on an index and cannot be "
-            "predicted without a build"
-        )
-    return ParsedRequirement.from_requirement(stripped, requirement)
-
-
-def parse_requirement_with_spec(text: str, name: str, spec: str) -> ParsedRequirement:
-    """A requirement from its parts, for the forms packaging no longer parses."""
-    return ParsedRequirement(text, name, SpecifierSet(spec), frozenset(), None)
 
 
 @dataclass(frozen=True)
