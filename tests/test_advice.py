@@ -58,13 +58,19 @@ def test_fixes_are_checked_against_the_index(murmurhash: IndexServer) -> None:
     arm, amd = _explain(murmurhash, ARM64, AMD64).results
     assert amd.fixes == ()  # a wheel needs no fix
     kinds = [fix.kind for fix in arm.fixes]
-    assert kinds == [FixKind.UPGRADE, FixKind.BUILD_DEPS, FixKind.EMULATE,
-                     FixKind.WHEELHOUSE, FixKind.CONDA_FORGE]  # fmt: skip
+    assert kinds == [
+        FixKind.UPGRADE,
+        FixKind.BUILD_DEPS,
+        FixKind.EMULATE,
+        FixKind.WHEELHOUSE,
+        FixKind.CONDA_FORGE,
+    ]
     upgrade, build_deps, emulate = arm.fixes[:3]
     assert upgrade.requirement == "murmurhash==1.0.7"
     assert upgrade.checked
-    assert any("apt-get install -y --no-install-recommends g++" in line
-               for line in build_deps.lines)  # fmt: skip
+    assert any(
+        "apt-get install -y --no-install-recommends g++" in line for line in build_deps.lines
+    )
     assert any("PIP_BUILD_CONSTRAINT" in line for line in build_deps.lines)
     assert amd.file is not None
     assert emulate.data["file"] == amd.file.filename
@@ -83,9 +89,23 @@ def test_upgrade_needs_wheels_on_every_target(murmurhash: IndexServer) -> None:
 def test_json_carries_build_and_fixes(
     murmurhash: IndexServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["explain", "murmurhash==1.0.6", "--platform", "linux/arm64", "--python", "3.9",
-                 "--libc", "glibc-2.36", "--index-url", murmurhash.url, "--format", "json",
-                 "--no-deps"])  # fmt: skip
+    code = main(
+        [
+            "explain",
+            "murmurhash==1.0.6",
+            "--platform",
+            "linux/arm64",
+            "--python",
+            "3.9",
+            "--libc",
+            "glibc-2.36",
+            "--index-url",
+            murmurhash.url,
+            "--format",
+            "json",
+            "--no-deps",
+        ]
+    )
     assert code == 1
     (result,) = json.loads(capsys.readouterr().out)["results"]
     build = result["build"]
@@ -103,3 +123,34 @@ def test_default_image_follows_the_target() -> None:
     alpine = Target.from_docker("linux/arm64", python="3.12", libc="musl-1.2")
     assert default_image(alpine) == "python:3.12-alpine"
     assert default_image(Target.from_image("python:3.11-bookworm")) == "python:3.11-bookworm"
+
+
+def test_upgrade_fix_skips_a_release_that_breaks_the_resolution(index: IndexServer) -> None:
+    from indexserver import IndexFile, make_sdist, make_wheel
+
+    def wheels(version: str, requires: str) -> list[IndexFile]:
+        name = f"fastlib-{version}-cp39-cp39-manylinux_2_17_{{0}}.manylinux2014_{{0}}.whl"
+        metadata = f"Metadata-Version: 2.1\nName: fastlib\nVersion: {version}\n{requires}\n"
+        return [
+            IndexFile(name.format(arch), content=make_wheel(name.format(arch), metadata))
+            for arch in ("aarch64", "x86_64")
+        ]
+
+    setup = (
+        b"from setuptools import Extension, setup\nsetup(ext_modules=[Extension('m', ['m.c'])])\n"
+    )
+    sdist = make_sdist("fastlib-1.0.tar.gz", files={"setup.py": setup, "m.c": b"int x;"})
+    index.add_project(
+        "fastlib",
+        files=[
+            IndexFile("fastlib-1.0.tar.gz", content=sdist),
+            *wheels("1.1", "Requires-Dist: six<1.0\n"),
+            *wheels("2.0", ""),
+        ],
+    )
+    options = ExplainOptions(index=IndexOptions(index_url=index.url))
+    report = wheelshim.explain(["six==1.16.0", "fastlib==1.0"], [ARM64, AMD64], options)
+    fastlib_arm = next(r for r in report.results if r.project == "fastlib" and r.target == ARM64)
+    upgrade = next(fix for fix in fastlib_arm.fixes if fix.kind is FixKind.UPGRADE)
+    assert upgrade.requirement == "fastlib==2.0"  # 1.1 has wheels but conflicts with six
+    assert upgrade.data["resolved"] is True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from types import MappingProxyType
@@ -188,6 +188,58 @@ def _resolve_all(
     return results, errors
 
 
+def _bumped_roots(
+    roots: Sequence[RootRequirement], project: str, version: str
+) -> list[RootRequirement]:
+    """``roots`` with ``project`` pinned to ``version`` (replacing its own specifier)."""
+    pinned: list[RootRequirement] = []
+    for root in roots:
+        if canonicalize_name(root.requirement.name) == canonicalize_name(project):
+            requirement = Requirement(str(root.requirement))
+            requirement.specifier = SpecifierSet(f"=={version}")
+            root = RootRequirement(str(requirement), requirement)
+        pinned.append(root)
+    return pinned
+
+
+def _resolution_check(
+    make_context: Callable[[Mapping[str, SpecifierSet]], ResolveContext],
+    inputs: InputSet,
+    targets: Sequence[Target],
+    constraints: Mapping[str, SpecifierSet],
+) -> Callable[[str, str], bool]:
+    """A check for upgrade fixes: does the set still resolve on every target with
+    ``project`` at ``version``? Failures that do not involve ``project`` (another
+    package with no distribution, say) were there before and do not count against it."""
+
+    def still_resolves(project: str, version: str) -> bool:
+        name = canonicalize_name(project)
+        context = make_context({**constraints, name: SpecifierSet(f"=={version}")})
+        try:
+            for target in targets:
+                roots = _bumped_roots(_roots_for(inputs, target)[0], project, version)
+                conflict = resolve(context, roots, target).conflict
+                if conflict is not None and _involves(conflict.causes, name):
+                    return False
+        finally:
+            context.close()
+        return True
+
+    return still_resolves
+
+
+def _involves(causes: Sequence[tuple[str, str | None]], name: str) -> bool:
+    for requirement, parent in causes:
+        parent_name = parent.split("==", 1)[0] if parent else None
+        try:
+            required = canonicalize_name(Requirement(requirement).name)
+        except ValueError:
+            required = None
+        if name in (required, canonicalize_name(parent_name) if parent_name else None):
+            return True
+    return False
+
+
 def explain_inputs(
     inputs: InputSet,
     targets: Sequence[Target],
@@ -202,9 +254,13 @@ def explain_inputs(
     constraints = _constraint_specifiers(inputs, load_constraints(settings.constraints, environ))
     fetcher = MetadataFetcher(client, max_download_bytes=_MAX_SDIST_DOWNLOAD)
     progress = Progress(sys.stderr if options.progress else None)
-    context = ResolveContext(
-        sources, fetcher, policy or policy_for(options, settings), constraints, progress=progress
-    )
+    policy = policy or policy_for(options, settings)
+
+    def make_context(pins: Mapping[str, SpecifierSet]) -> ResolveContext:
+        # Shares the page reader and metadata fetcher: a re-resolution fetches nothing new.
+        return ResolveContext(sources, fetcher, policy, pins, progress=progress)
+
+    context = make_context(constraints)
     with client:
         try:
             results, errors = _resolve_all(context, inputs, targets)
@@ -212,7 +268,9 @@ def explain_inputs(
             context.close()
             progress.close()
         if options.advise:
-            results = Advisor(sources, client, targets, context.policy).advise(results)
+            check = _resolution_check(make_context, inputs, targets, constraints)
+            advisor = Advisor(sources, client, targets, policy, still_resolves=check)
+            results = advisor.advise(results)
         stats = client.stats
     report = Report(
         targets=tuple(targets),
