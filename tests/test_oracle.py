@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import wheelshim
-from wheelshim import ExplainOptions, Outcome, Target
+from wheelshim import ExplainOptions, Outcome, ReasonCode, Target
 
 pytestmark = [pytest.mark.oracle, pytest.mark.live]
 
@@ -42,6 +42,11 @@ def _oracle(request: pytest.FixtureRequest, requirement: str, *extra: str) -> di
     return dict(line)
 
 
+def _excerpt(outcome: dict[str, Any]) -> str:
+    excerpt = outcome.get("error_excerpt") or ""
+    return excerpt if isinstance(excerpt, str) else "\n".join(excerpt)
+
+
 def _predict(requirement: str) -> wheelshim.Result:
     report = wheelshim.explain([requirement], [BOOKWORM_ARM64], ExplainOptions(no_deps=True))
     (result,) = report.results
@@ -53,7 +58,7 @@ def test_murmurhash_fails_on_msvccompiler_before_any_compiler(
 ) -> None:
     real = _oracle(request, "murmurhash==1.0.6")
     assert real["outcome"] == "sdist-build-failed"
-    assert "msvccompiler" in " ".join(real["error_excerpt"])
+    assert "msvccompiler" in _excerpt(real)
     predicted = _predict("murmurhash==1.0.6")
     assert predicted.outcome is Outcome.SDIST
     assert predicted.file is not None
@@ -69,7 +74,7 @@ def test_with_the_build_constraint_it_fails_on_the_missing_compiler(
     real = _oracle(request, "murmurhash==1.0.6", "--build-constraint", "setuptools<74")
     assert real["outcome"] == "sdist-build-failed"
     assert real["failed_stage"] == "build-wheel"
-    assert "g++" in " ".join(real["error_excerpt"])
+    assert "g++' failed" in _excerpt(real)
     predicted = _predict("murmurhash==1.0.6")
     assert predicted.build is not None
     assert predicted.build.prediction is not None
@@ -80,4 +85,8 @@ def test_with_the_build_constraint_it_fails_on_the_missing_compiler(
 def test_filprofiler_finds_no_distribution(request: pytest.FixtureRequest) -> None:
     real = _oracle(request, "filprofiler==2022.05.0")
     assert real["outcome"] == "no-matching-distribution"
-    assert _predict("filprofiler==2022.05.0").outcome is Outcome.NO_MATCH
+    predicted = _predict("filprofiler==2022.05.0")
+    assert predicted.outcome is Outcome.NO_MATCH
+    (pip_error,) = [r for r in predicted.reasons if r.code is ReasonCode.PIP_ERROR]
+    could_not_find = next(line for line in pip_error.data["lines"] if "Could not find" in line)  # type: ignore[attr-defined]
+    assert could_not_find in _excerpt(real)
