@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -348,18 +349,17 @@ def _current_version(result: Result) -> Version | None:
 
 
 def _specifier_of(result: Result) -> SpecifierSet:
+    """The version the result is about (its chosen release), else its requirement's range."""
     if result.finder is not None and result.finder.applicable:
         return SpecifierSet(f"=={result.finder.applicable[-1].version}")
     text = result.via[-1] if result.via else result.requirement
-    name = canonicalize_name(result.project)
-    spec = text.split(";", 1)[0]
-    for index, char in enumerate(spec):
-        if char in "<>=!~" and canonicalize_name(spec[:index].split("[")[0].strip()) == name:
-            try:
-                return SpecifierSet(spec[index:].strip())
-            except ValueError:
-                break
-    return SpecifierSet()
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return SpecifierSet()
+    if canonicalize_name(requirement.name) != canonicalize_name(result.project):
+        return SpecifierSet()
+    return requirement.specifier
 
 
 def releases_nearest_first(files: ProjectFiles, current: Version | None) -> list[Version]:
