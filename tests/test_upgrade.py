@@ -137,7 +137,12 @@ def test_a_bump_that_breaks_the_resolution_is_reported(index: IndexServer, tmp_p
     plan = plan_upgrades(path, TARGETS, _options(index))
     assert [bump.new for bump in plan.bumps] == ["==1.1"]
     assert not plan.complete
-    assert any(item.startswith("resolution:") and "six" in item for item in plan.remaining)
+    # A fully pinned file is checked pin against pin, naming both sides.
+    assert any(
+        item.startswith("fastlib==1.1 requires six<1.0 on linux/arm64")
+        and item.endswith("but the file pins six==1.16.0")
+        for item in plan.remaining
+    )
 
 
 OLD_PINS = (
@@ -171,3 +176,35 @@ def test_old_pins_corpus_installs_from_wheels_after_the_upgrade(
     again = plan_upgrades(path, TARGETS, _options(index))
     assert again.bumps == ()
     assert again.remaining == ()
+
+
+def test_a_parent_that_excludes_the_bump_is_bumped_too(index: IndexServer, tmp_path: Path) -> None:
+    """uvicorn 0.14.0 pinned httptools==0.2.*: bumping httptools alone breaks the set, so
+    the parent moves to its nearest release that admits the bump."""
+
+    def wheel_with(name: str, version: str, requires: str = "") -> IndexFile:
+        filename = f"{name}-{version}-py3-none-any.whl"
+        metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{requires}\n"
+        return IndexFile(filename, content=make_wheel(filename, metadata))
+
+    index.add_project(
+        "fastlib", files=[_compiled_sdist("fastlib-1.0.tar.gz"), *_wheels("fastlib", "1.1")]
+    )
+    index.add_project(
+        "server",
+        files=[
+            wheel_with("server", "1.0", "Requires-Dist: fastlib==1.0.*"),
+            wheel_with("server", "1.1", "Requires-Dist: fastlib==1.0.*"),
+            wheel_with("server", "1.2", "Requires-Dist: fastlib<2,>=1.0"),
+        ],
+    )
+    path = tmp_path / "requirements.txt"
+    path.write_text("fastlib==1.0\nserver==1.0\n")
+    plan = plan_upgrades(path, TARGETS, _options(index))
+    assert [(bump.project, bump.new) for bump in plan.bumps] == [
+        ("fastlib", "==1.1"),
+        ("server", "==1.2"),
+    ]
+    assert "server==1.0 requires fastlib==1.0.*" in plan.bumps[1].problems[0]
+    assert plan.complete, plan.remaining
+    assert plan.updated == "fastlib==1.1\nserver==1.2\n"

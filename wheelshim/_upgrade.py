@@ -18,15 +18,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from wheelshim._advice import Advisor, releases_nearest_first
 from wheelshim._coverage import file_version
 from wheelshim._explain import ExplainOptions, open_sources, policy_for
 from wheelshim._inputs import InputRequirement, entry_text, read_requirements_file
+from wheelshim._metadata import MetadataFetcher
 from wheelshim._models import ProjectFiles, filenames_of
 from wheelshim._outcome import Outcome, ReasonCode, Result
+from wheelshim._pins import Pin, PinChecker
 from wheelshim._target import Target
 
 __all__ = ["Bump", "UpgradePlan", "plan_upgrades"]
@@ -152,41 +154,144 @@ def _hashes_for(files: ProjectFiles, version: Version) -> tuple[str, ...]:
 
 
 class _Planner:
-    def __init__(self, advisor: Advisor, targets: Sequence[Target]) -> None:
+    """Chooses bumps: wheels on every target first, then agreement with the other pins."""
+
+    def __init__(
+        self,
+        advisor: Advisor,
+        targets: Sequence[Target],
+        checker: PinChecker,
+        pins: dict[NormalizedName, Pin],
+    ) -> None:
         self.advisor = advisor
         self.targets = targets
+        self.checker = checker
+        self.pins = pins
+
+    def _agrees(self, pin: Pin) -> bool:
+        """The pins that depend on the project admit the version, and the version's own
+        dependencies admit the other pins."""
+        others = {name: other for name, other in self.pins.items() if name != pin.project}
+        return self.checker.admits(others.values(), pin.project, pin.version) and not (
+            self.checker.conflicts_of(pin, others)
+        )
+
+    def choose(
+        self,
+        name: NormalizedName,
+        current: Version | None,
+        extras: frozenset[str],
+        *,
+        newer_only: bool = False,
+    ) -> Version | None:
+        """The nearest release with wheels everywhere, preferring one that agrees with
+        the other pins (an agreeing one is searched among the nearest few)."""
+        files = self.advisor.source.project_files(name)
+        fallback: Version | None = None
+        tried = 0
+        for version in releases_nearest_first(files, current):
+            if newer_only and current is not None and version <= current:
+                continue
+            if not self.advisor.has_wheel_everywhere(files, version):
+                continue
+            fallback = fallback or version
+            if self._agrees(Pin(name, version, extras)):
+                return version
+            tried += 1
+            if tried >= _AGREEMENT_SEARCH:
+                break
+        return None if newer_only else fallback
 
     def bump_for(self, entry: InputRequirement, problems: Sequence[str]) -> Bump:
         assert entry.requirement is not None
         name = canonicalize_name(entry.requirement.name)
-        old = str(entry.requirement.specifier)
-        line = entry.origin.line if entry.origin else None
-        files = self.advisor.source.project_files(name)
-        current = _pinned_version(entry.requirement.specifier)
-        for version in releases_nearest_first(files, current):
-            if self.advisor.has_wheel_everywhere(files, version):
-                hashes = _hashes_for(files, version) if entry.hashes else ()
-                note = None
-                if entry.hashes and not hashes:
-                    note = "the index gives no sha256 for the new files: --hash options dropped"
-                return Bump(
-                    name,
-                    line,
-                    old,
-                    _new_specifier(entry.requirement.specifier, version),
-                    tuple(problems),
-                    hashes=hashes,
-                    hash_note=note,
+        extras = frozenset(canonicalize_name(e) for e in entry.requirement.extras)
+        version = self.choose(name, _pinned_version(entry.requirement.specifier), extras)
+        if version is None:
+            targets = ", ".join(target.id for target in self.targets)
+            return _bump(
+                entry,
+                None,
+                problems,
+                why_not=f"no release of {name} has a compatible wheel for every target ({targets})",
+            )
+        self.pins[name] = Pin(name, version, extras)
+        return _bump(entry, version, problems, files=self.advisor.source.project_files(name))
+
+    def bump_parents(
+        self, entries: Mapping[NormalizedName, InputRequirement], bumped: set[NormalizedName]
+    ) -> list[tuple[InputRequirement, Bump]]:
+        """Bump the pinned parents whose requirements exclude a bumped pin, to their
+        nearest newer release that admits it (a few rounds: a parent bump can cascade)."""
+        added: list[tuple[InputRequirement, Bump]] = []
+        for _ in range(_PARENT_ROUNDS):
+            conflicts = [c for c in self.checker.conflicts(self.pins) if c.project in bumped]
+            parents = {c.parent.project: c for c in conflicts if c.parent.project not in bumped}
+            progress = False
+            for parent, conflict in parents.items():
+                entry = entries.get(parent)
+                if entry is None or entry.requirement is None:
+                    continue
+                current = self.pins[parent]
+                version = self.choose(parent, current.version, current.extras, newer_only=True)
+                if version is None:
+                    continue
+                self.pins[parent] = Pin(parent, version, current.extras)
+                bumped.add(parent)
+                added.append(
+                    (
+                        entry,
+                        _bump(
+                            entry,
+                            version,
+                            [conflict.message],
+                            files=self.advisor.source.project_files(parent),
+                        ),
+                    )
                 )
-        targets = ", ".join(target.id for target in self.targets)
-        return Bump(
-            name,
-            line,
-            old,
-            None,
-            tuple(problems),
-            why_not=f"no release of {name} has a compatible wheel for every target ({targets})",
-        )
+                progress = True
+            if not progress:
+                break
+        return added
+
+
+_AGREEMENT_SEARCH = 8
+_PARENT_ROUNDS = 3
+
+
+def _bump(
+    entry: InputRequirement,
+    version: Version | None,
+    problems: Sequence[str],
+    *,
+    files: ProjectFiles | None = None,
+    why_not: str | None = None,
+) -> Bump:
+    assert entry.requirement is not None
+    name = canonicalize_name(entry.requirement.name)
+    line = entry.origin.line if entry.origin else None
+    old = str(entry.requirement.specifier)
+    if version is None:
+        return Bump(name, line, old, None, tuple(problems), why_not=why_not)
+    hashes = _hashes_for(files, version) if entry.hashes and files is not None else ()
+    note = None
+    if entry.hashes and not hashes:
+        note = "the index gives no sha256 for the new files: --hash options dropped"
+    new = _new_specifier(entry.requirement.specifier, version)
+    return Bump(name, line, old, new, tuple(problems), hashes=hashes, hash_note=note)
+
+
+def _pins_of(inputs: Sequence[InputRequirement]) -> dict[NormalizedName, Pin]:
+    pins: dict[NormalizedName, Pin] = {}
+    for entry in inputs:
+        if entry.requirement is None:
+            continue
+        version = _pinned_version(entry.requirement.specifier)
+        if version is not None:
+            name = canonicalize_name(entry.requirement.name)
+            extras = frozenset(canonicalize_name(e) for e in entry.requirement.extras)
+            pins.setdefault(name, Pin(name, version, extras))
+    return pins
 
 
 def _pinned_version(specifier: SpecifierSet) -> Version | None:
@@ -241,27 +346,50 @@ def plan_upgrades(
     inputs = read_requirements_file(path, environ)
     results = _explain_file(path, targets, options)
     sources, settings, client = open_sources(options)
+    frozen = all(
+        _pinned_version(e.requirement.specifier) is not None
+        for e in inputs.requirements
+        if e.requirement is not None
+    )
     with client:
-        advisor = Advisor(sources, client, targets, policy_for(options, settings))
-        planner = _Planner(advisor, targets)
+        policy = policy_for(options, settings)
+        advisor = Advisor(sources, client, targets, policy)
+        checker = PinChecker(sources, MetadataFetcher(client), policy, targets)
+        planner = _Planner(advisor, targets, checker, _pins_of(inputs.requirements))
         edits: dict[int, tuple[InputRequirement, Bump]] = {}
         bumps: list[Bump] = []
+        entries: dict[NormalizedName, InputRequirement] = {}
         for entry in inputs.requirements:
             if entry.requirement is None:
                 continue
+            entries.setdefault(canonicalize_name(entry.requirement.name), entry)
             problems = [p for r in results.get(entry_text(entry), ()) if (p := _problem(r))]
             if not problems:
                 continue
-            bump = planner.bump_for(entry, problems)
-            bumps.append(bump)
-            origin = entry.origin
-            if origin is not None and origin.line and os.path.samefile(origin.path, path):
-                edits[origin.line - 1] = (entry, bump)
+            bumps.append(_record(planner.bump_for(entry, problems), entry, path, edits))
+        bumped = {canonicalize_name(bump.project) for bump in bumps if bump.new is not None}
+        for entry, bump in planner.bump_parents(entries, bumped):
+            bumps.append(_record(bump, entry, path, edits))
+        conflicts = [c.message for c in checker.conflicts(planner.pins)] if frozen else []
     original = Path(path).read_text(encoding="utf-8")
     updated = _rewrite(original, path, edits)
+    remaining = _remaining(updated, path, targets, options, resolve_set=not frozen)
     return UpgradePlan(
-        path, original, updated, tuple(bumps), _remaining(updated, path, targets, options)
+        path, original, updated, tuple(bumps), tuple(dict.fromkeys([*remaining, *conflicts]))
     )
+
+
+def _record(
+    bump: Bump,
+    entry: InputRequirement,
+    path: str,
+    edits: dict[int, tuple[InputRequirement, Bump]],
+) -> Bump:
+    """Remember where a bump of an entry of this file is written."""
+    origin = entry.origin
+    if origin is not None and origin.line and os.path.samefile(origin.path, path):
+        edits[origin.line - 1] = (entry, bump)
+    return bump
 
 
 def _explain_file(
@@ -277,17 +405,18 @@ def _explain_file(
 
 
 def _remaining(
-    text: str, path: str, targets: Sequence[Target], options: ExplainOptions
+    text: str, path: str, targets: Sequence[Target], options: ExplainOptions, *, resolve_set: bool
 ) -> tuple[str, ...]:
     """Explain the rewritten file (beside the original, so nested paths still work):
-    each requirement alone, then the whole set resolved, as pip install would."""
+    each requirement alone, then (``resolve_set``) the whole set resolved as pip install
+    would. A fully pinned file is checked pin against pin instead (see ``_pins``)."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=".wheelshim-check-", suffix=".txt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
         alone = _explain_file(temporary, targets, options)
-        resolved = _resolution_problems(temporary, targets, options)
+        resolved = _resolution_problems(temporary, targets, options) if resolve_set else []
     finally:
         os.unlink(temporary)
     problems = [
