@@ -410,7 +410,9 @@ def render_upgrade_plan(plan: UpgradePlan) -> str:
             lines.append(f"  {where}{bump.project} {bump.old or '(any)'}: no fix ({bump.why_not})")
         lines.extend(f"      because {problem}" for problem in bump.problems)
     if plan.remaining:
-        lines.append("still not installable from wheels after the bumps:")
+        lines.append(
+            "still failing after the bumps (builds, missing distributions, pin conflicts):"
+        )
         lines.extend(f"  {item}" for item in plan.remaining)
     else:
         lines.append(
