@@ -1395,20 +1395,9 @@ class _PyProject:
                 "knows the extras; list the requirements another way to check them"
             )
             return []
-        if ALL in requested:
-            selected = list(table)
-        else:
-            selected = []
-            for name in requested:
-                found = by_name.get(canonicalize_name(name))
-                if found is None:
-                    available = ", ".join(table) or "none"
-                    raise _file_error(
-                        self.where,
-                        f"no extra named {name!r} in [project.optional-dependencies]",
-                        f"choose one of: {available}",
-                    )
-                selected.append(found)
+        selected = self._select(
+            requested, table, by_name, "extra", "[project.optional-dependencies]"
+        )
         own = project.get("name")
         own_name = canonicalize_name(own) if isinstance(own, str) else None
         result: list[InputRequirement] = []
@@ -1416,6 +1405,29 @@ class _PyProject:
         for key in selected:
             self._expand_extra(key, table, by_name, own_name, None, seen, result)
         return result
+
+    def _select(
+        self,
+        requested: Sequence[str],
+        table: Mapping[str, Any],
+        by_name: Mapping[str, str],
+        what: str,
+        section: str,
+    ) -> list[str]:
+        """The table keys ``requested`` names (normalised; ``:all:`` for every key)."""
+        if ALL in requested:
+            return list(table)
+        selected = []
+        for name in requested:
+            found = by_name.get(canonicalize_name(name))
+            if found is None:
+                raise _file_error(
+                    self.where,
+                    f"no {what} named {name!r} in {section}",
+                    f"choose one of: {', '.join(table) or 'none'}",
+                )
+            selected.append(found)
+        return selected
 
     def _expand_extra(
         self,
@@ -1482,19 +1494,9 @@ class _PyProject:
                     "rename or merge one of them",
                 )
             by_name[normal] = key
-        if ALL in requested:
-            selected = list(table)
-        else:
-            selected = []
-            for name in requested:
-                found = by_name.get(canonicalize_name(name))
-                if found is None:
-                    raise _file_error(
-                        self.where,
-                        f"no dependency group named {name!r} in [dependency-groups]",
-                        f"choose one of: {', '.join(table) or 'none'}",
-                    )
-                selected.append(found)
+        selected = self._select(
+            requested, table, by_name, "dependency group", "[dependency-groups]"
+        )
         result: list[InputRequirement] = []
         for key in selected:
             result.extend(self._resolve_group(key, table, by_name, ()))
